@@ -1,0 +1,120 @@
+"""Typed configuration of a siyu workspace.
+
+One :class:`SiyuConfig` holds every window and threshold of the domain spec
+(``shared/spec/DOMAIN.md`` §11) as a named default. A workspace's ``siyu.toml``
+overrides them; unknown keys are rejected so that a typo is never silently
+ignored (sqlmesh-style ``extra="forbid"``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticValidationError, field_validator
+
+from siyu._exceptions import ConfigError
+
+__all__ = ["ModelConfig", "SiyuConfig", "WorkspaceSettings", "load_config", "dump_config"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class WorkspaceSettings(_Strict):
+    """Settings of the workspace itself (DATA.md)."""
+
+    tz: str = Field("Asia/Shanghai", description="Workspace time zone; timestamps without a zone are read in it.")
+    currency: str = Field("CNY", description="Workspace currency (ISO 4217); money has two decimals.")
+
+    @field_validator("tz")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+
+class ModelConfig(_Strict):
+    """Windows and thresholds of the customer-asset models (DOMAIN.md §11, PROP unless noted)."""
+
+    # AIPL (Data Bank defaults, SEC) -- DOMAIN.md §1.4
+    a_days: int = Field(15, ge=1, description="AIPL A window in days (Data Bank, SEC).")
+    i_days: int = Field(15, ge=1, description="AIPL I window in days (Data Bank, SEC).")
+    p_days: int = Field(913, ge=1, description="AIPL P window in days: 2.5 years (Data Bank, SEC).")
+    l_days: int = Field(365, ge=1, description="AIPL L window in days (Data Bank, SEC).")
+    l_min_purchase_days: int = Field(2, ge=1, description="Purchase days in the L window for L; 3 = literal '大于2天'.")
+    l_include_positive_review: bool = Field(False, description="Count a rating >= 4 by a purchaser in the L window as L.")
+    ad_click_stage: Literal["A", "I"] = Field("A", description="Stage of an ad click: 'A' (Data Bank) or 'I' (Quick Audience).")
+    # FAST -- DOMAIN.md §2
+    advancing_period_days: int = Field(7, ge=1, description="FAST A period p in days ('关系周加深率').")
+    member_active_days: int = Field(30, ge=1, description="FAST T window in days for member activity (SEC).")
+    # GAIN / pools -- DOMAIN.md §4, §6
+    new_cust_lookback_days: int = Field(365, ge=1, description="A new buyer has no purchase this many days before the first.")
+    new_product_days: int = Field(180, ge=1, description="A SKU is new within this many days of its launch.")
+    category_level: Literal["leaf", "l1"] = Field("leaf", description="Category level for cross-buying (N2).")
+    crossbuy_dimension: Literal["category", "brand"] = Field("category", description="N2 '跨品' dimension.")
+    high_value_pct: float = Field(0.80, gt=0, lt=1, description="Spend percentile from which a buyer is high value (A1).")
+    mid_value_pct: tuple[float, float] = Field((0.20, 0.80), description="Spend percentile band of the main audience (A2).")
+    reach_days: int = Field(30, ge=1, description="Window for member reach (I3) in days.")
+    fan_silent_days: int = Field(60, ge=1, description="A fan with no activity in this many days is silent.")
+    member_silent_days: int = Field(180, ge=1, description="A member with no activity in this many days is silent.")
+    vip_top_pct: float = Field(0.05, gt=0, lt=1, description="Top share of buyers by spend that is UCMV V.")
+    attribution_days_xhs: int = Field(15, ge=1, description="小红书 seeding-to-purchase attribution window in days.")
+    gain_weights: tuple[float, float, float, float] = Field(
+        (0.25, 0.25, 0.25, 0.25), description="Weights of the GAIN dimensions G, A, I, N (sum to 1).")
+
+    @field_validator("mid_value_pct")
+    @classmethod
+    def _band(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not 0 <= v[0] < v[1] <= 1:
+            raise ValueError("mid_value_pct must be (low, high) with 0 <= low < high <= 1")
+        return v
+
+    @field_validator("gain_weights")
+    @classmethod
+    def _weights(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if any(w < 0 for w in v) or abs(sum(v) - 1.0) > 1e-9:
+            raise ValueError("gain_weights must be four non-negative numbers summing to 1")
+        return v
+
+
+class SiyuConfig(_Strict):
+    """The whole configuration: ``[workspace]`` and ``[model]`` sections of ``siyu.toml``."""
+
+    workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+
+
+def load_config(path: str | Path) -> SiyuConfig:
+    """Read a ``siyu.toml``; a missing file gives the defaults.
+
+    Raises
+    ------
+    ConfigError
+        If the file is not valid TOML, has an unknown key or a bad value.
+    """
+    path = Path(path)
+    if not path.exists():
+        return SiyuConfig()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        return SiyuConfig.model_validate(data)
+    except PydanticValidationError as exc:
+        msgs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{path}: {msgs}") from exc
+
+
+def dump_config(config: SiyuConfig) -> str:
+    """Render a configuration as TOML text (every setting, defaults included)."""
+    import tomli_w
+
+    return tomli_w.dumps(config.model_dump(mode="json"))
