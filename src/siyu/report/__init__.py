@@ -1,0 +1,81 @@
+"""The merchant report: one self-contained HTML file (works offline, no CDN).
+
+Charts are drawn by plotly.js, inlined once into the page; labels are in
+Chinese and English. Sections are produced by functions registered in
+:data:`SECTIONS`, so later models add their section without touching the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from siyu.workspace import Workspace
+
+__all__ = ["SECTIONS", "Section", "build_report", "register_section"]
+
+
+class Section(dict):
+    """A report section: ``id``, ``title_zh``, ``title_en``, ``html`` (charts and tables)."""
+
+
+SectionFn = Callable[["Workspace", dict[str, Any]], Section | None]
+#: ordered registry of section builders; each gets the workspace and the store summary
+SECTIONS: dict[str, SectionFn] = {}
+
+
+def register_section(name: str) -> Callable[[SectionFn], SectionFn]:
+    """Register a report section builder under ``name`` (kept in registration order)."""
+    def deco(fn: SectionFn) -> SectionFn:
+        SECTIONS[name] = fn
+        return fn
+    return deco
+
+
+def figure_html(fig: Any, div_id: str) -> str:
+    """A plotly figure as an HTML fragment (plotly.js itself is inlined once by the page)."""
+    fig.update_layout(template="plotly_white", margin=dict(l=40, r=20, t=50, b=40), height=360,
+                      font=dict(family="Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"))
+    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
+                       config={"displaylogo": False, "responsive": True})
+
+
+def build_report(ws: "Workspace", out: str | Path, *, as_of: dt.date | str | None = None) -> Path:
+    """Write the HTML report for snapshot ``as_of`` to ``out``; returns the path."""
+    import jinja2
+    from plotly.offline import get_plotlyjs
+
+    from siyu import __version__
+    from siyu.report import sections as _sections  # noqa: F401  (registers the built-in sections)
+    from siyu.summary import KPI_LABELS, store_summary
+
+    summary = store_summary(ws, as_of)
+    built = [s for s in (fn(ws, summary) for fn in SECTIONS.values()) if s]
+    env = jinja2.Environment(loader=jinja2.PackageLoader("siyu.report", "templates"),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]))
+    page = env.get_template("report.html.j2").render(
+        summary=summary, kpis=[(k, *KPI_LABELS[k], _fmt(k, v)) for k, v in summary["kpis"].items()],
+        sections=built, plotly_js=get_plotlyjs(), version=__version__, workspace=html.escape(ws.path.name),
+        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(out)
+    return out
+
+
+def _fmt(key: str, v: Any) -> str:
+    if v is None:
+        return "–"
+    if "share" in key or key.endswith("_rate"):
+        return f"{float(v):.1%}"
+    if key.endswith("ratio"):
+        return f"{float(v):.2f}×"
+    if key in ("gmv", "member_gmv", "kedanjia", "bidanjia", "member_kedanjia"):
+        return f"¥{float(v):,.2f}"
+    return f"{int(v):,}"
