@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from siyu._db import one, run
 from siyu._exceptions import ConfigError, WorkspaceError
 from siyu.config import SiyuConfig, dump_config, load_config
 
@@ -101,7 +102,7 @@ class Workspace:
                 self._conn = duckdb.connect(str(self.db_path), read_only=self.read_only)
             except duckdb.IOException as exc:
                 raise WorkspaceError(f"cannot open {self.db_path}: {str(exc).splitlines()[0]}") from None
-            self._conn.execute("CREATE TEMP TABLE _channel_groups (channel VARCHAR, channel_group VARCHAR)")
+            run(self._conn, "CREATE TEMP TABLE _channel_groups (channel VARCHAR, channel_group VARCHAR)")
             self._conn.executemany("INSERT INTO _channel_groups VALUES (?, ?)", list(CHANNEL_GROUPS.items()))
         return self._conn
 
@@ -216,19 +217,19 @@ class Workspace:
                 cols.append(_ident(c.name))
         order = ", ".join(_ident(k) for k in spec.key)
 
-        def run(conn):
+        def do_export(conn):
             if unmask:
                 self._register_unmask(conn)
             tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
             try:
-                conn.execute(f"COPY (SELECT {', '.join(cols)} FROM {spec.name} ORDER BY {order}) TO {_lit(str(tmp))} {fmt}")
+                run(conn, f"COPY (SELECT {', '.join(cols)} FROM {spec.name} ORDER BY {order}) TO {_lit(str(tmp))} {fmt}")
                 tmp.replace(out)
             finally:
                 tmp.unlink(missing_ok=True)
-            return conn.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0]
+            return one(conn, f"SELECT count(*) FROM {spec.name}")[0]
 
         with self._lock:
-            return run(self._connection())
+            return do_export(self._connection())
 
     def _register_unmask(self, conn) -> None:
         from siyu.privacy import decrypt, load_or_create_key
@@ -256,20 +257,20 @@ class Workspace:
 
         anon = "anon:" + secrets.token_hex(8)
 
-        def run(conn):
-            conn.execute("BEGIN TRANSACTION")
+        def do_forget(conn):
+            run(conn, "BEGIN TRANSACTION")
             try:
-                changed = {"users": conn.execute("DELETE FROM users WHERE user_id = ?", [user_id]).fetchone()[0]}
+                changed = {"users": one(conn, "DELETE FROM users WHERE user_id = ?", [user_id])[0]}
                 for name, spec in TABLES.items():
                     if name != "users" and "user_id" in spec.column_names:
-                        changed[name] = conn.execute(f"UPDATE {name} SET user_id = ? WHERE user_id = ?",
-                                                     [anon, user_id]).fetchone()[0]
-                conn.execute("CREATE TABLE IF NOT EXISTS _erasures (erased_at TIMESTAMP, anon_id VARCHAR)")
-                conn.execute("INSERT INTO _erasures VALUES (now()::TIMESTAMP, ?)", [anon])
-                conn.execute("COMMIT")
+                        changed[name] = one(conn, f"UPDATE {name} SET user_id = ? WHERE user_id = ?",
+                                                     [anon, user_id])[0]
+                run(conn, "CREATE TABLE IF NOT EXISTS _erasures (erased_at TIMESTAMP, anon_id VARCHAR)")
+                run(conn, "INSERT INTO _erasures VALUES (now()::TIMESTAMP, ?)", [anon])
+                run(conn, "COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                run(conn, "ROLLBACK")
                 raise
             return changed
 
-        return self._write(run)
+        return self._write(do_forget)

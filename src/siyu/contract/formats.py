@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from siyu._db import run
 from siyu._exceptions import ValidationError
 
 __all__ = ["FORMATS", "format_of", "stage_file"]
@@ -64,7 +65,7 @@ def _read_csv(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
         raise ValidationError(str(path), "column appears twice in the header", column=dup)
     cols = "{" + ", ".join(f"{_lit(h)}: 'VARCHAR'" for h in header) + "}"
     try:
-        conn.execute(
+        run(conn, 
             f"CREATE TEMP TABLE _stage AS SELECT row_number() OVER () AS __row, * FROM read_csv({_lit(str(path))}, "
             f"header=true, auto_detect=false, columns={cols}, delim=',', quote='\"', escape='\"', "
             f"strict_mode=true, null_padding=false, encoding='utf-8')")
@@ -75,7 +76,7 @@ def _read_csv(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 def _read_parquet(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
     try:
-        conn.execute(
+        run(conn, 
             f"CREATE TEMP TABLE _stage AS SELECT file_row_number + 1 AS __row, * EXCLUDE (file_row_number) "
             f"FROM read_parquet({_lit(str(path))}, file_row_number=true)")
     except duckdb.Error as exc:
@@ -85,20 +86,41 @@ def _read_parquet(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
 def _read_jsonl(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
     src = _lit(str(path))
     try:
-        names = [r[0] for r in conn.execute(
+        names = [r[0] for r in run(conn, 
             f"DESCRIBE SELECT * FROM read_json({src}, format='newline_delimited', records=true, "
-            f"sample_size=-1)").fetchall()]
+            f"sample_size=-1)")]
         if names == ["json"]:
             raise ValidationError(str(path), "each line must be a JSON object")
         cols = "{" + ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in names) + "}"
-        conn.execute(
+        run(conn, 
             f"CREATE TEMP TABLE _stage AS SELECT row_number() OVER () AS __row, * FROM read_json({src}, "
             f"format='newline_delimited', records=true, columns={cols})")
     except duckdb.Error as exc:
-        msg = str(exc)
-        line = re.search(r"line (\d+)", msg)
-        rule = "file is not valid UTF-8" if "utf" in msg.lower() else f"malformed JSON Lines ({msg.splitlines()[0][:160]})"
-        raise ValidationError(str(path), rule, row=int(line.group(1)) if line else None) from None
+        row, rule = _locate_json_error(path)
+        if rule is None:
+            rule = f"malformed JSON Lines ({str(exc).splitlines()[0][:160]})"
+        raise ValidationError(str(path), rule, row=row) from None
+
+
+def _locate_json_error(path: Path) -> tuple[int | None, str | None]:
+    """Find the first bad line of a JSON Lines file (error path only, so a Python scan is affordable)."""
+    import json
+
+    with path.open("rb") as fh:
+        for i, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                return i, "file is not valid UTF-8"
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as err:
+                return i, f"malformed JSON: {err.msg} at character {err.pos + 1}"
+            if not isinstance(obj, dict):
+                return i, "each line must be a JSON object"
+    return None, None
 
 
 #: extension -> reader (the format is taken from the extension, DATA.md)

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from siyu._db import one, run
 from siyu._exceptions import ValidationError
 from siyu.contract.formats import _ident, stage_file
 from siyu.contract.schema import TABLES, TableSpec
@@ -48,8 +49,8 @@ def create_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Create every contract table and the bookkeeping tables if absent."""
     for spec in TABLES.values():
         cols = ", ".join(f"{_ident(n)} {t}" for n, t in spec.storage_columns)
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {spec.name} ({cols})")
-    conn.execute("""CREATE TABLE IF NOT EXISTS _loads (
+        run(conn, f"CREATE TABLE IF NOT EXISTS {spec.name} ({cols})")
+    run(conn, """CREATE TABLE IF NOT EXISTS _loads (
         loaded_at TIMESTAMP, "table" VARCHAR, file VARCHAR, file_sha256 VARCHAR, rows BIGINT,
         inserted BIGINT, replaced BIGINT, unchanged BIGINT, duplicates_dropped BIGINT)""")
 
@@ -92,12 +93,12 @@ def load_file(conn: duckdb.DuckDBPyConnection, table: str, path: str | Path, *, 
     path = Path(path)
     file = str(path)
     t0 = time.perf_counter()
-    conn.execute("BEGIN TRANSACTION")
+    run(conn, "BEGIN TRANSACTION")
     try:
         stage_file(conn, path)
-        raw = {r[0]: r[1] for r in conn.execute("DESCRIBE _stage").fetchall() if r[0] != "__row"}
+        raw = {r[0]: r[1] for r in run(conn, "DESCRIBE _stage") if r[0] != "__row"}
         check_columns(spec, file, list(raw))
-        n_rows = conn.execute("SELECT count(*) FROM _stage").fetchone()[0]
+        n_rows = one(conn, "SELECT count(*) FROM _stage")[0]
         if n_rows == 0:
             raise ValidationError(file, "file has no data rows")
         run_checks(conn, file, checks_for(spec, raw, tz))
@@ -108,13 +109,13 @@ def load_file(conn: duckdb.DuckDBPyConnection, table: str, path: str | Path, *, 
         n_typed = n_rows - dropped
         result = LoadResult(table, file, n_rows, inserted - replaced, replaced, n_typed - inserted, dropped,
                             round(time.perf_counter() - t0, 3))
-        conn.execute("INSERT INTO _loads VALUES (now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?)",
+        run(conn, "INSERT INTO _loads VALUES (now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?)",
                      [table, file, _file_sha256(path), n_rows, result.inserted, replaced, result.unchanged, dropped])
-        conn.execute("DROP TABLE IF EXISTS _stage; DROP TABLE IF EXISTS _typed")
-        conn.execute("COMMIT")
+        run(conn, "DROP TABLE IF EXISTS _stage; DROP TABLE IF EXISTS _typed")
+        run(conn, "COMMIT")
         return result
     except BaseException:
-        conn.execute("ROLLBACK")
+        run(conn, "ROLLBACK")
         raise
 
 
@@ -124,12 +125,12 @@ def _check_file_keys(conn: duckdb.DuckDBPyConnection, spec: TableSpec, raw: dict
         return
     cols = ", ".join(_ident(k) for k in spec.key)
     where = " AND ".join(f"{_ident(k)} IS NOT NULL" for k in spec.key)
-    hit = conn.execute(
+    hit = one(conn, 
         f"SELECT __row, first_row FROM (SELECT __row, min(__row) OVER (PARTITION BY {cols}) AS first_row, "
         f"count(*) OVER (PARTITION BY {cols}) AS n FROM _stage WHERE {where}) WHERE n > 1 AND __row <> first_row "
-        f"ORDER BY __row LIMIT 1").fetchone()
+        f"ORDER BY __row LIMIT 1")
     if hit:
-        value = conn.execute(f"SELECT concat_ws(' | ', {cols}) FROM _stage WHERE __row = ?", [hit[0]]).fetchone()[0]
+        value = one(conn, f"SELECT concat_ws(' | ', {cols}) FROM _stage WHERE __row = ?", [hit[0]])[0]
         raise ValidationError(file, f"duplicate key ({', '.join(spec.key)}) inside the file; first seen on row {hit[1]}",
                               row=int(hit[0]), column=", ".join(spec.key), value=value)
 
@@ -145,8 +146,8 @@ def _build_typed(conn: duckdb.DuckDBPyConnection, spec: TableSpec, raw: dict[str
             if col.name in raw:
                 if key is None:
                     raise ValidationError(file, "the workspace key is needed to store personal data", column=col.name)
-                values = [r[0] for r in conn.execute(
-                    f"SELECT DISTINCT {e} FROM _stage WHERE {e} IS NOT NULL").fetchall()]
+                values = [r[0] for r in run(conn, 
+                    f"SELECT DISTINCT {e} FROM _stage WHERE {e} IS NOT NULL")]
                 mapping = pa.table({"plain": pa.array(values, pa.string()),
                                     "enc": pa.array(encrypt_many(key, values), pa.binary())})
                 conn.register("_pii_map", mapping)
@@ -167,10 +168,10 @@ def _build_typed(conn: duckdb.DuckDBPyConnection, spec: TableSpec, raw: dict[str
     if spec.hashed_key:
         k = _ident(spec.key[0])
         select = f"SELECT * FROM ({select}) QUALIFY row_number() OVER (PARTITION BY {k} ORDER BY __row) = 1"
-    conn.execute(f"CREATE TEMP TABLE _typed AS {select}")
+    run(conn, f"CREATE TEMP TABLE _typed AS {select}")
     if joins:
         conn.unregister("_pii_map")
-    n_stage, n_typed = conn.execute("SELECT (SELECT count(*) FROM _stage), (SELECT count(*) FROM _typed)").fetchone()
+    n_stage, n_typed = one(conn, "SELECT (SELECT count(*) FROM _stage), (SELECT count(*) FROM _typed)")
     return n_stage - n_typed
 
 
@@ -180,20 +181,20 @@ def _upsert(conn: duckdb.DuckDBPyConnection, spec: TableSpec) -> tuple[int, int]
     collist = ", ".join(_ident(c) for c in cols)
     tuple_t = "(" + ", ".join(f"t.{_ident(c)}" for c in cols) + ")"
     tuple_s = "(" + ", ".join(f"s.{_ident(c)}" for c in cols) + ")"
-    replaced = conn.execute(
+    replaced = one(conn, 
         f"DELETE FROM {spec.name} t USING _typed s WHERE {_key_match(spec, 't', 's')} "
-        f"AND row{tuple_t} IS DISTINCT FROM row{tuple_s}").fetchone()[0]
-    inserted = conn.execute(
+        f"AND row{tuple_t} IS DISTINCT FROM row{tuple_s}")[0]
+    inserted = one(conn, 
         f"INSERT INTO {spec.name} ({collist}) SELECT {', '.join('s.' + _ident(c) for c in cols)} FROM _typed s "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {spec.name} t WHERE {_key_match(spec, 't', 's')})").fetchone()[0]
+        f"WHERE NOT EXISTS (SELECT 1 FROM {spec.name} t WHERE {_key_match(spec, 't', 's')})")[0]
     return int(inserted), int(replaced)
 
 
 def _check_references(conn: duckdb.DuckDBPyConnection, spec: TableSpec, file: str) -> None:
     for col, other, other_col in spec.references:
-        hit = conn.execute(
+        hit = one(conn, 
             f"SELECT s.__row, s.{_ident(col)} FROM _typed s ANTI JOIN {other} o ON o.{_ident(other_col)} = s.{_ident(col)} "
-            f"ORDER BY s.__row LIMIT 1").fetchone()
+            f"ORDER BY s.__row LIMIT 1")
         if hit:
             raise ValidationError(file, f"{col} points to no row of {other} (load {other} first)",
                                   row=int(hit[0]), column=col, value=hit[1])

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from siyu._db import one
 from siyu._exceptions import ValidationError
 from siyu.contract.formats import _ident, _lit
 from siyu.contract.schema import Column, TableSpec
@@ -133,13 +134,13 @@ def run_checks(conn: duckdb.DuckDBPyConnection, file: str, checks: list[Check]) 
     if not checks:
         return
     aggs = ", ".join(f"min(CASE WHEN {c.condition} THEN __row END), count_if({c.condition})" for c in checks)
-    res = conn.execute(f"SELECT {aggs} FROM _stage").fetchone()
+    res = one(conn, f"SELECT {aggs} FROM _stage")
     hits = [(res[2 * i], res[2 * i + 1], c) for i, c in enumerate(checks) if res[2 * i] is not None]
     if not hits:
         return
     row, n, check = min(hits, key=lambda h: h[0])
     value = None
     if check.value_sql:
-        value = conn.execute(f"SELECT {check.value_sql} FROM _stage WHERE __row = ?", [row]).fetchone()[0]
+        value = one(conn, f"SELECT {check.value_sql} FROM _stage WHERE __row = ?", [row])[0]
     more = f" ({n - 1} more rows break this rule)" if n > 1 else ""
     raise ValidationError(file, check.rule + more, row=int(row), column=check.column, value=value)

@@ -1,0 +1,23 @@
+"""Tiny helpers over a DuckDB connection: every statement's result is consumed in full.
+
+DuckDB ≥ 2 refuses new work on a connection while a result is half read, so
+callers never hold a cursor: :func:`run` returns all rows, :func:`one` the first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["one", "run"]
+
+
+def run(conn: Any, sql: str, params: list | dict | None = None) -> list[tuple]:
+    """Execute ``sql`` and return every row (an empty list for statements without rows)."""
+    cur = conn.execute(sql) if params is None else conn.execute(sql, params)
+    return cur.fetchall()
+
+
+def one(conn: Any, sql: str, params: list | dict | None = None) -> tuple | None:
+    """Execute ``sql`` and return its first row, or None."""
+    rows = run(conn, sql, params)
+    return rows[0] if rows else None
