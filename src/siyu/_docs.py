@@ -1,0 +1,104 @@
+"""Generated reference sections of README.md: CLI (from ``--help``), data contract, configuration.
+
+``python -m siyu._docs`` rewrites the generated blocks of README.md in place;
+``tests/test_docs.py`` fails when they are stale (datasette's test_docs habit).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+__all__ = ["cli_reference", "config_reference", "contract_reference", "render_readme"]
+
+WIDTH = 100
+
+
+def _help(cmd, ctx) -> str:
+    import click
+
+    f = click.HelpFormatter(width=WIDTH)
+    (click.Group if isinstance(cmd, click.Group) else click.Command).format_help(cmd, ctx, f)
+    return f.getvalue().rstrip()
+
+
+def cli_reference() -> str:
+    """Markdown: the plain ``--help`` text of ``siyu`` and of every subcommand."""
+    import click
+    from typer.main import get_command
+
+    from siyu.cli import app
+
+    root = get_command(app)
+    ctx = click.Context(root, info_name="siyu", terminal_width=WIDTH, max_content_width=WIDTH)
+    parts = ["### `siyu`\n\n```text\n" + _help(root, ctx) + "\n```"]
+    for name, sub in root.commands.items():
+        sctx = click.Context(sub, info_name=name, parent=ctx, terminal_width=WIDTH, max_content_width=WIDTH)
+        parts.append(f"### `siyu {name}`\n\n```text\n" + _help(sub, sctx) + "\n```")
+    return "\n\n".join(parts)
+
+
+def contract_reference() -> str:
+    """Markdown table of every contract table and column (from :data:`siyu.contract.TABLES`)."""
+    from siyu.contract import TABLES
+
+    lines = ["| table | key | column | type | rule |", "|---|---|---|---|---|"]
+    for spec in TABLES.values():
+        key = ", ".join(spec.key) + (" (hash of all fields if absent)" if spec.hashed_key else "")
+        for i, c in enumerate(spec.columns):
+            rule = ["required" if c.required else "optional"]
+            if c.enum:
+                rule.append("one of " + ", ".join(c.enum))
+            if c.min is not None:
+                rule.append(f"≥ {c.min:g}")
+            if c.max is not None:
+                rule.append(f"≤ {c.max:g}")
+            if c.not_above:
+                rule.append(f"≤ {c.not_above}")
+            if c.after:
+                rule.append(f"≥ {c.after}")
+            if c.default is not None:
+                rule.append(f"default {c.default}")
+            if c.doc:
+                rule.append(c.doc)
+            for col, other, ocol in spec.references:
+                if col == c.name:
+                    rule.append(f"must exist in {other}.{ocol}")
+            lines.append(f"| {spec.name if i == 0 else ''} | {key if i == 0 else ''} | `{c.name}` | {c.kind} | "
+                         f"{'; '.join(rule)} |")
+    return "\n".join(lines)
+
+
+def config_reference() -> str:
+    """Markdown table of every setting of ``siyu.toml`` with its default and meaning."""
+    from siyu.config import SiyuConfig
+
+    lines = ["| section | key | default | meaning |", "|---|---|---|---|"]
+    for section, field in SiyuConfig.model_fields.items():
+        model = field.annotation
+        for name, f in model.model_fields.items():
+            default = f.default
+            if isinstance(default, tuple):
+                default = list(default)
+            lines.append(f"| `[{section}]` | `{name}` | `{default!r}` | {f.description} |".replace("'", '"'))
+    return "\n".join(lines)
+
+
+_BLOCKS = {"cli": cli_reference, "contract": contract_reference, "config": config_reference}
+
+
+def render_readme(text: str) -> str:
+    """``text`` with every ``<!-- BEGIN name -->…<!-- END name -->`` block regenerated."""
+    for name, fn in _BLOCKS.items():
+        pat = re.compile(rf"(<!-- BEGIN {name} -->\n)(?:.*?\n)?(<!-- END {name} -->)", re.S)
+        if not pat.search(text):
+            raise ValueError(f"README has no generated block {name!r}")
+        text = pat.sub(lambda m: m.group(1) + fn() + "\n" + m.group(2), text)
+    return text
+
+
+if __name__ == "__main__":  # pragma: no cover
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
+    path.write_text(render_readme(path.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"updated {path}")

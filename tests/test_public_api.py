@@ -1,0 +1,30 @@
+"""The public surface: cheap import, sorted __all__, one exception root."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import siyu
+from siyu import _exceptions
+
+
+def test_import_opens_nothing_and_pulls_no_web_or_data_stack():
+    code = ("import sys, siyu; heavy = [m for m in ('duckdb', 'pyarrow', 'pandas', 'fastapi', 'uvicorn', 'plotly', "
+            "'jinja2', 'typer', 'pyspark') if m in sys.modules]; print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
+
+
+def test_all_is_sorted_and_resolvable():
+    assert siyu.__all__ == sorted(siyu.__all__)
+    for name in siyu.__all__:
+        assert getattr(siyu, name) is not None
+
+
+def test_every_exception_derives_from_the_root_with_exit_codes():
+    for name in _exceptions.__all__:
+        cls = getattr(_exceptions, name)
+        assert issubclass(cls, _exceptions.SiyuError)
+        assert isinstance(cls.exit_code, int) and cls.exit_code != 0
+        assert cls.__doc__ and name in _exceptions.__doc__
