@@ -215,21 +215,9 @@ class _progress:
 def main() -> None:
     """Console-script entry point: run the app, map siyu errors to messages and exit codes."""
     try:
-        app(standalone_mode=False)
+        app()  # standalone mode: usage errors print their message and exit 2
     except SiyuError as exc:
         from rich.markup import escape
 
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err.print("aborted")
-        sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

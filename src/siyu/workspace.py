@@ -96,14 +96,13 @@ class Workspace:
         if self._conn is None:
             import duckdb
 
-            from siyu.contract.schema import CHANNEL_GROUPS
+            from siyu.contract.loader import create_session_tables
 
             try:
                 self._conn = duckdb.connect(str(self.db_path), read_only=self.read_only)
             except duckdb.IOException as exc:
                 raise WorkspaceError(f"cannot open {self.db_path}: {str(exc).splitlines()[0]}") from None
-            run(self._conn, "CREATE TEMP TABLE _channel_groups (channel VARCHAR, channel_group VARCHAR)")
-            self._conn.executemany("INSERT INTO _channel_groups VALUES (?, ?)", list(CHANNEL_GROUPS.items()))
+            create_session_tables(self._conn)
         return self._conn
 
     def close(self) -> None:

@@ -25,7 +25,7 @@ from siyu.contract.schema import TABLES, TableSpec
 from siyu.contract.validate import check_columns, checks_for, run_checks, typed_expr
 from siyu.privacy import encrypt_many, mask_phone_sql
 
-__all__ = ["LoadResult", "create_schema", "load_file"]
+__all__ = ["LoadResult", "create_schema", "create_session_tables", "load_file"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,15 @@ def create_schema(conn: duckdb.DuckDBPyConnection) -> None:
     run(conn, """CREATE TABLE IF NOT EXISTS _loads (
         loaded_at TIMESTAMP, "table" VARCHAR, file VARCHAR, file_sha256 VARCHAR, rows BIGINT,
         inserted BIGINT, replaced BIGINT, unchanged BIGINT, duplicates_dropped BIGINT)""")
+
+
+def create_session_tables(conn: duckdb.DuckDBPyConnection) -> None:
+    """Per-connection lookup tables the SQL models join to (channel groups of DATA.md)."""
+    from siyu.contract.schema import CHANNEL_GROUPS
+
+    run(conn, "CREATE TEMP TABLE IF NOT EXISTS _channel_groups (channel VARCHAR, channel_group VARCHAR)")
+    run(conn, "DELETE FROM _channel_groups")
+    conn.executemany("INSERT INTO _channel_groups VALUES (?, ?)", list(CHANNEL_GROUPS.items()))
 
 
 def _file_sha256(path: Path) -> str:

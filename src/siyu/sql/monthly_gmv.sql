@@ -3,7 +3,7 @@
 -- params: as_of, days
 -- columns: month DATE, gmv DECIMAL, orders BIGINT, buyers BIGINT
 -- source: DOMAIN.md §0 (purchase = order with refund_amount < amount; spend net of refunds)
-SELECT date_trunc('month', CAST(paid_at AS DATE)) AS month,
+SELECT CAST(date_trunc('month', CAST(paid_at AS DATE)) AS DATE) AS month,
        sum(amount - coalesce(refund_amount, 0)) AS gmv,
        count(*) AS orders,
        count(DISTINCT user_id) AS buyers
