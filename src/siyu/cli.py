@@ -166,7 +166,7 @@ def simulate(users: Annotated[int, typer.Option(min=1, help="Number of users.")]
 
 @app.command()
 def demo(ctx: typer.Context,
-         users: Annotated[Optional[int], typer.Option(min=100, help="Simulated users [default: 50,000].")] = None,
+         users: Annotated[Optional[int], typer.Option(min=100, help="Simulated users [default: 200,000].")] = None,
          days: Annotated[int, typer.Option(min=30, help="Simulated days.")] = 365,
          seed: Annotated[int, typer.Option(help="Seed.")] = 7,
          scenario: Annotated[str, typer.Option(help="Scenario preset.")] = "default") -> None:

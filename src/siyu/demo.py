@@ -17,7 +17,7 @@ from siyu.workspace import Workspace
 __all__ = ["DEMO_DEFAULTS", "run_demo"]
 
 #: sized to finish in about a minute on 2 cores (see BENCHMARKS.md)
-DEMO_DEFAULTS = {"users": 50_000, "days": 365, "seed": 7}
+DEMO_DEFAULTS = {"users": 200_000, "days": 365, "seed": 7}
 
 Progress = Callable[[str, float], None]
 

@@ -59,6 +59,7 @@ def create_session_tables(conn: duckdb.DuckDBPyConnection) -> None:
     """Per-connection lookup tables the SQL models join to (channel groups of DATA.md)."""
     from siyu.contract.schema import CHANNEL_GROUPS
 
+    run(conn, "SET enable_progress_bar = false")  # siyu draws its own progress bars
     run(conn, "CREATE TEMP TABLE IF NOT EXISTS _channel_groups (channel VARCHAR, channel_group VARCHAR)")
     run(conn, "DELETE FROM _channel_groups")
     conn.executemany("INSERT INTO _channel_groups VALUES (?, ?)", list(CHANNEL_GROUPS.items()))
@@ -149,6 +150,10 @@ def _build_typed(conn: duckdb.DuckDBPyConnection, spec: TableSpec, raw: dict[str
     """Create ``_typed`` (stored columns); return the number of exact duplicate rows dropped."""
     exprs: list[str] = []
     joins = ""
+    # ids derived from a content hash only where the file leaves the key empty (ids given are unique: checked)
+    needs_hash = spec.hashed_key and (
+        spec.key[0] not in raw
+        or one(conn, f"SELECT count(*) FROM _stage WHERE NULLIF(CAST({_ident(spec.key[0])} AS VARCHAR), '') IS NULL")[0] > 0)
     for col in spec.columns:
         e = typed_expr(col, raw.get(col.name), tz)
         if col.pii:
@@ -168,13 +173,13 @@ def _build_typed(conn: duckdb.DuckDBPyConnection, spec: TableSpec, raw: dict[str
             continue
         if col.default is not None:
             e = f"coalesce({e}, CAST({col.default!r} AS {col.sql_type}))"
-        if spec.hashed_key and col.name == spec.key[0]:
+        if needs_hash and col.name == spec.key[0]:
             others = [typed_expr(c, raw.get(c.name), tz) for c in spec.columns if c.name != col.name]
             digest = "md5(concat_ws(chr(31), " + ", ".join(f"coalesce(CAST({o} AS VARCHAR), chr(0))" for o in others) + "))"
-            e = f"coalesce({e}, 'h:' || {digest})"
+            e = f"CASE WHEN {e} IS NOT NULL THEN {e} ELSE 'h:' || {digest} END"
         exprs.append(f"{e} AS {_ident(col.name)}")
     select = f"SELECT _stage.__row, {', '.join(exprs)} FROM _stage{joins}"
-    if spec.hashed_key:
+    if needs_hash:
         k = _ident(spec.key[0])
         select = f"SELECT * FROM ({select}) QUALIFY row_number() OVER (PARTITION BY {k} ORDER BY __row) = 1"
     run(conn, f"CREATE TEMP TABLE _typed AS {select}")
