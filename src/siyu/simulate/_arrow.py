@@ -6,12 +6,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["MONEY", "TS", "categorical", "digits_width", "fixed_width_ids", "money", "nullable_int", "timestamps"]
 
 TS = pa.timestamp("us")
 MONEY = pa.decimal128(18, 2)
-_CHUNK = 8_000_000
 
 
 def digits_width(n: int, minimum: int) -> int:
@@ -19,27 +19,10 @@ def digits_width(n: int, minimum: int) -> int:
     return max(minimum, len(str(max(int(n), 0))))
 
 
-def fixed_width_ids(prefix: str, numbers: np.ndarray, width: int) -> pa.ChunkedArray:
-    """``prefix`` followed by ``numbers`` zero-padded to ``width`` digits, e.g. ``u0000042``.
-
-    Built straight from a byte matrix (no Python loop over rows), in chunks so that
-    string offsets stay within 32 bits.
-    """
-    numbers = np.asarray(numbers, dtype=np.int64)
-    pre = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
-    w = len(pre) + width
-    chunks = []
-    for lo in range(0, max(len(numbers), 1), _CHUNK):
-        x = numbers[lo:lo + _CHUNK].copy()
-        n = len(x)
-        buf = np.empty((n, w), dtype=np.uint8)
-        buf[:, :len(pre)] = pre
-        for k in range(w - 1, len(pre) - 1, -1):
-            buf[:, k] = 48 + x % 10
-            x //= 10
-        offsets = np.arange(0, (n + 1) * w, w, dtype=np.int32)
-        chunks.append(pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(buf.tobytes())))
-    return pa.chunked_array(chunks, type=pa.string())
+def fixed_width_ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+    """``prefix`` followed by ``numbers`` zero-padded to ``width`` digits, e.g. ``u0000042`` (Arrow compute kernels)."""
+    digits = pc.utf8_lpad(pc.cast(pa.array(np.asarray(numbers, dtype=np.int64)), pa.string()), width, padding="0")
+    return pc.binary_join_element_wise(prefix, digits, "")
 
 
 def timestamps(us: np.ndarray, null: np.ndarray | None = None) -> pa.Array:

@@ -10,6 +10,7 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 
+from siyu.contract.schema import TABLES
 from siyu.simulate._behaviour import build_events
 from siyu.simulate._calendar import Calendar
 from siyu.simulate._catalog import BRANDS, CATEGORIES, NEW_DAYS, build_catalog
@@ -41,7 +42,7 @@ from siyu.simulate._truth import campaign_outcomes, realised, truth_tables
 
 __all__ = ["TABLE_NAMES", "simulate_store", "write_store"]
 
-TABLE_NAMES = ("users", "products", "orders", "order_items", "events", "follows", "memberships", "reach_log")
+TABLE_NAMES = tuple(TABLES)  # the contract tables, in load order
 Progress = Callable[[str, float], None]
 
 

@@ -62,7 +62,7 @@ def user_table(rng: np.random.Generator, cal: Calendar, pop: Population, uid: pa
     pre = rng.integers(0, len(PHONE_PREFIXES), n)
     num = rng.integers(0, 10**8, n)
     phone_null = rng.random(n) < 0.15
-    phones = pa.chunked_array([fixed_width_ids(p, num[pre == k], 8).combine_chunks()
+    phones = pa.chunked_array([fixed_width_ids(p, num[pre == k], 8)
                                for k, p in enumerate(PHONE_PREFIXES)])
     order = np.argsort(pre, kind="stable")
     inv = np.empty(n, np.int64)
