@@ -84,7 +84,8 @@ def ingest(ctx: typer.Context,
            file: Annotated[Path, typer.Argument(help="CSV, Parquet or JSON Lines file (format from the extension).")],
            fmt: FormatOpt = Fmt.table) -> None:
     """Validate FILE against the data contract and load it into TABLE (one transaction, idempotent)."""
-    res = _ws(ctx).ingest(table, file)
+    with err.status(f"validating and loading {file} into {table} …"):
+        res = _ws(ctx).ingest(table, file)
     if fmt is Fmt.table:
         console.print(f"[green]loaded[/] {res.table} from {res.file}: {res.rows:,} rows — {res.inserted:,} new, "
                       f"{res.replaced:,} replaced, {res.unchanged:,} unchanged"
