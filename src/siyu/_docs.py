@@ -15,27 +15,27 @@ __all__ = ["cli_reference", "config_reference", "contract_reference", "render_re
 WIDTH = 100
 
 
-def _help(cmd, ctx) -> str:
-    import click
+def _help(*args: str) -> str:
+    """The ``--help`` text of ``siyu *args``, rendered at a fixed width without colours."""
+    import os
+    import subprocess
 
-    f = click.HelpFormatter(width=WIDTH)
-    (click.Group if isinstance(cmd, click.Group) else click.Command).format_help(cmd, ctx, f)
-    return f.getvalue().rstrip()
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "FORCE_COLOR", "PY_COLORS")}
+    env.update(TERMINAL_WIDTH=str(WIDTH), COLUMNS=str(WIDTH), NO_COLOR="1", _TYPER_FORCE_DISABLE_TERMINAL="1")
+    out = subprocess.run([sys.executable, "-m", "siyu", *args, "--help"], capture_output=True, text=True,
+                         env=env, check=True).stdout
+    return "\n".join(line.rstrip() for line in out.strip().splitlines())
 
 
 def cli_reference() -> str:
-    """Markdown: the plain ``--help`` text of ``siyu`` and of every subcommand."""
-    import click
+    """Markdown: the ``--help`` text of ``siyu`` and of every subcommand."""
     from typer.main import get_command
 
     from siyu.cli import app
 
-    root = get_command(app)
-    ctx = click.Context(root, info_name="siyu", terminal_width=WIDTH, max_content_width=WIDTH)
-    parts = ["### `siyu`\n\n```text\n" + _help(root, ctx) + "\n```"]
-    for name, sub in root.commands.items():
-        sctx = click.Context(sub, info_name=name, parent=ctx, terminal_width=WIDTH, max_content_width=WIDTH)
-        parts.append(f"### `siyu {name}`\n\n```text\n" + _help(sub, sctx) + "\n```")
+    parts = ["### `siyu`\n\n```text\n" + _help() + "\n```"]
+    for name in get_command(app).commands:
+        parts.append(f"### `siyu {name}`\n\n```text\n" + _help(name) + "\n```")
     return "\n\n".join(parts)
 
 

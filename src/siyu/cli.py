@@ -216,7 +216,7 @@ class _progress:
 def main() -> None:
     """Console-script entry point: run the app, map siyu errors to messages and exit codes."""
     try:
-        app()  # standalone mode: usage errors print their message and exit 2
+        app(prog_name="siyu")  # standalone mode: usage errors print their message and exit 2
     except SiyuError as exc:
         from rich.markup import escape
 
