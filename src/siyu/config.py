@@ -66,6 +66,17 @@ class ModelConfig(_Strict):
     member_silent_days: int = Field(180, ge=1, description="A member with no activity in this many days is silent.")
     vip_top_pct: float = Field(0.05, gt=0, lt=1, description="Top share of buyers by spend that is UCMV V.")
     attribution_days_xhs: int = Field(15, ge=1, description="小红书 seeding-to-purchase attribution window in days.")
+    # siyu choices where DOMAIN.md is silent (docs/customer-assets.md)
+    fast_period_days: int = Field(30, ge=1, description="Period for FAST period-over-period change (siyu).")
+    pool_transition_step_days: int = Field(7, ge=1, description="Days between pool evaluations for transition events (siyu).")
+    rfm_days: int = Field(365, ge=1, description="RFM window in days (siyu).")
+    tier_order: tuple[str, ...] = Field(("V1", "V2", "V3", "V4", "V5"),
+                                        description="Membership tiers from lowest to highest (UCMV top_tier rule).")
+    vip_rule: tuple[Literal["top_spend", "top_tier", "88vip"], ...] = Field(
+        ("top_spend", "top_tier", "88vip"), description="UCMV V rules; a buyer satisfying any of them is V.")
+    grow_days: int = Field(90, ge=1, description="GROW period length in days (siyu).")
+    grow_frequency: Literal["orders", "purchase_days"] = Field(
+        "orders", description="GROW frequency F: orders or purchase days per buyer.")
     gain_weights: tuple[float, float, float, float] = Field(
         (0.25, 0.25, 0.25, 0.25), description="Weights of the GAIN dimensions G, A, I, N (sum to 1).")
 
