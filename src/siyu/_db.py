@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["one", "run"]
+__all__ = ["arrow", "one", "run"]
 
 
 def run(conn: Any, sql: str, params: list | dict | None = None) -> list[tuple]:
@@ -21,3 +21,9 @@ def one(conn: Any, sql: str, params: list | dict | None = None) -> tuple | None:
     """Execute ``sql`` and return its first row, or None."""
     rows = run(conn, sql, params)
     return rows[0] if rows else None
+
+
+def arrow(conn: Any, sql: str, params: list | dict | None = None):
+    """Execute a query and return a :class:`pyarrow.Table` (DuckDB 1.x and 2.x)."""
+    rel = conn.sql(sql, params=params or None)
+    return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()

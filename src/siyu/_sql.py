@@ -29,7 +29,7 @@ class SqlModel:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return tuple(c.strip().split(" ")[0] for c in self.header.get("columns", "").split(",") if c.strip())
+        return tuple(c.strip().split(" ")[0].strip('"') for c in self.header.get("columns", "").split(",") if c.strip())
 
 
 @cache

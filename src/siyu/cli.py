@@ -196,6 +196,9 @@ def forget(ctx: typer.Context, user_id: Annotated[str, typer.Argument(help="The 
     console.print("erased: " + ", ".join(f"{k} {v}" for k, v in changed.items()))
 
 
+from siyu import cli_assets as _cli_assets  # noqa: E402,F401  (registers the customer-asset commands)
+
+
 class _progress:
     """A rich progress bar driven by ``step(name, fraction)`` callbacks."""
 

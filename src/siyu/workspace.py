@@ -13,10 +13,12 @@ else ``./siyu-workspace``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import threading
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from siyu._db import one, run
@@ -124,11 +126,16 @@ class Workspace:
     # -- reading ---------------------------------------------------------------------------
     def query(self, sql: str, params: dict | list | None = None):
         """Run a read query and return a :class:`pyarrow.Table`."""
+        from siyu._db import arrow
+
         with self._lock:
-            rel = self._connection().sql(sql, params=params or None)
-            if rel is None:
-                raise ConfigError("query() is for statements that return rows")
-            return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
+            return arrow(self._connection(), sql, params)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Any]:
+        """Hold the workspace lock and yield its connection (for multi-statement reads with temp tables)."""
+        with self._lock:
+            yield self._connection()
 
     def model(self, name: str, **params: Any):
         """Run the named SQL model ``siyu/sql/<name>.sql`` with its parameters; a :class:`pyarrow.Table`."""
@@ -165,6 +172,52 @@ class Workspace:
     def last_date(self) -> Any:
         """The latest local pay date in ``orders`` (the default snapshot date), or None."""
         return self.query("SELECT max(paid_at)::DATE AS d FROM orders").column("d")[0].as_py()
+
+    # -- customer assets (siyu.assets; Arrow tables per user, dicts for summaries) -------------
+    def aipl(self, as_of=None):
+        """Per-user AIPL stage (see :func:`siyu.assets.aipl`)."""
+        from siyu import assets
+        return assets.aipl(self, as_of)
+
+    def aipl_transitions(self, t0, t1=None):
+        """AIPL transition matrix and accounting (see :func:`siyu.assets.aipl_transitions`)."""
+        from siyu import assets
+        return assets.aipl_transitions(self, t0, t1)
+
+    def fast(self, as_of=None):
+        """FAST with period-over-period and YoY change (see :func:`siyu.assets.fast`)."""
+        from siyu import assets
+        return assets.fast(self, as_of)
+
+    def pools(self, as_of=None):
+        """Per-user fan / member / customer pools (see :func:`siyu.assets.pools`)."""
+        from siyu import assets
+        return assets.pools(self, as_of)
+
+    def pool_transitions(self, start, end=None, *, step_days=None):
+        """Pool transitions as events, stored in ``pool_transitions`` (see :func:`siyu.assets.pool_transitions`)."""
+        from siyu import assets
+        return assets.pool_transitions(self, start, end, step_days=step_days)
+
+    def ucmv(self, as_of=None):
+        """Per-user UCMV stage (see :func:`siyu.assets.ucmv`)."""
+        from siyu import assets
+        return assets.ucmv(self, as_of)
+
+    def rfm(self, as_of=None):
+        """Per-buyer RFM scores and groups (see :func:`siyu.assets.rfm`)."""
+        from siyu import assets
+        return assets.rfm(self, as_of)
+
+    def grow(self, as_of=None, from_date=None):
+        """GROW decomposition and new-product metrics (see :func:`siyu.assets.grow.grow`)."""
+        from siyu.assets.grow import grow
+        return grow(self, as_of, from_date)
+
+    def customer_assets(self, as_of=None):
+        """AIPL, pools, UCMV and RFM per user from one snapshot (see :func:`siyu.assets.customer_assets`)."""
+        from siyu import assets
+        return assets.customer_assets(self, as_of)
 
     # -- writing ---------------------------------------------------------------------------
     def _write(self, fn):

@@ -1,0 +1,118 @@
+"""Relationship pools (关系池): fans, members and customers, and the transitions between pools as events.
+
+Definitions: ``shared/spec/DOMAIN.md`` §6.2 and ``docs/customer-assets.md``. SQL: ``sql/pools.sql``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from siyu._db import run
+from siyu._exceptions import ConfigError
+from siyu.assets._run import as_date, default_as_of, model_arrow, snapshot
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from siyu.workspace import Workspace
+
+__all__ = ["POOL_LABELS", "POOL_TYPES", "pool_summary", "pool_transitions", "pools"]
+
+#: pool type -> label code -> (Chinese, English)
+POOL_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "fan": {"active": ("活跃粉丝", "active"), "ordinary": ("普通粉丝", "ordinary"),
+            "opportunity": ("机会粉丝", "opportunity"), "silent": ("沉默粉丝", "silent")},
+    "member": {"quality": ("优质会员", "quality"), "potential": ("潜力会员", "potential"),
+               "silent": ("沉默会员", "silent")},
+    "customer": {"new": ("新客", "new"), "old": ("老客", "old"), "prospect": ("潜客", "prospect"),
+                 "lapsed": ("流失老客", "lapsed")},
+}
+POOL_TYPES = tuple(POOL_LABELS)
+
+
+def pools(ws: "Workspace", as_of: dt.date | str | None = None) -> "pa.Table":
+    """Per-user pools at ``as_of``: ``user_id, fan_pool, member_pool, customer_pool, high_intent``."""
+    t = default_as_of(ws, as_of)
+    with snapshot(ws, t) as conn:
+        return model_arrow(ws, conn, "pools", as_of=t)
+
+
+def pool_summary(ws: "Workspace", as_of: dt.date | str | None = None) -> dict[str, Any]:
+    """Counts per label of each pool at ``as_of`` (and high-intent opportunity fans)."""
+    t = default_as_of(ws, as_of)
+    table = pools(ws, t)
+    out: dict[str, Any] = {"as_of": t}
+    for kind in POOL_TYPES:
+        counts = dict.fromkeys(POOL_LABELS[kind], 0)
+        for v in table.column(f"{kind}_pool").to_pylist():
+            if v is not None:
+                counts[v] += 1
+        out[kind] = counts
+    out["high_intent_opportunity_fans"] = sum(table.column("high_intent").to_pylist())
+    return out
+
+
+def pool_transitions(ws: "Workspace", start: dt.date | str, end: dt.date | str | None = None, *,
+                     step_days: int | None = None, store: bool = True) -> "pa.Table":
+    """Pool changes between evaluations at ``start, start+step, …, end`` as events.
+
+    Each change of a user's label between consecutive evaluations is a row ``user_id, pool_type,
+    from_pool, to_pool, date`` dated at the evaluation where the new label is first seen (entering a
+    pool from nothing has an empty ``from_pool``; leaving, an empty ``to_pool``). With ``store`` the
+    rows replace those of the same dates in the workspace table ``pool_transitions``.
+    """
+    import pyarrow as pa
+
+    end = default_as_of(ws, end)
+    start = as_date(start, name="from")
+    step = step_days or ws.config.model.pool_transition_step_days
+    if start >= end:
+        raise ConfigError(f"--from {start} must be before --as-of {end}")
+    dates = [start + dt.timedelta(days=k) for k in range(0, (end - start).days + 1, step)]
+    if dates[-1] != end:
+        dates.append(end)
+    parts = []
+    prev = pools(ws, dates[0])
+    for d in dates[1:]:
+        cur = pools(ws, d)
+        with ws.session() as conn:
+            conn.register("_p0", prev)
+            conn.register("_p1", cur)
+            try:
+                sql = " UNION ALL ".join(
+                    f"SELECT b.user_id, '{k}' AS pool_type, a.{k}_pool AS from_pool, b.{k}_pool AS to_pool, "
+                    f"CAST(? AS DATE) AS date FROM _p1 b LEFT JOIN _p0 a USING (user_id) "
+                    f"WHERE a.{k}_pool IS DISTINCT FROM b.{k}_pool" for k in POOL_TYPES)
+                from siyu._db import arrow
+
+                parts.append(arrow(conn, sql, [d] * len(POOL_TYPES)))
+            finally:
+                conn.unregister("_p0")
+                conn.unregister("_p1")
+        prev = cur
+    events = pa.concat_tables(parts) if parts else pa.table(
+        {"user_id": pa.array([], pa.string()), "pool_type": pa.array([], pa.string()),
+         "from_pool": pa.array([], pa.string()), "to_pool": pa.array([], pa.string()),
+         "date": pa.array([], pa.date32())})
+    if store:
+        _store(ws, events, dates[1], dates[-1])
+    return events
+
+
+def _store(ws: "Workspace", events: "pa.Table", first: dt.date, last: dt.date) -> None:
+    def do(conn: Any) -> None:
+        run(conn, "BEGIN TRANSACTION")
+        try:
+            run(conn, "CREATE TABLE IF NOT EXISTS pool_transitions (user_id VARCHAR, pool_type VARCHAR, "
+                      "from_pool VARCHAR, to_pool VARCHAR, date DATE)")
+            run(conn, "DELETE FROM pool_transitions WHERE date BETWEEN ? AND ?", [first, last])
+            conn.register("_pt", events)
+            run(conn, "INSERT INTO pool_transitions SELECT user_id, pool_type, from_pool, to_pool, date FROM _pt")
+            conn.unregister("_pt")
+            run(conn, "COMMIT")
+        except BaseException:
+            run(conn, "ROLLBACK")
+            raise
+
+    ws._write(do)

@@ -1,0 +1,51 @@
+"""UCMV (User → Consumer → Mature consumer → VIP / 88VIP) stages.
+
+Definitions: ``shared/spec/DOMAIN.md`` §7 (PROP; anchors: Alibaba Investor Day 2019 [S21], APASS [S22],
+88VIP [S20], Quick Audience VIP example [S26]) and ``docs/customer-assets.md``. SQL: ``sql/ucmv.sql``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from siyu.assets._run import default_as_of, model_arrow, snapshot
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from siyu.workspace import Workspace
+
+__all__ = ["UCMV_LABELS", "UCMV_STAGES", "ucmv", "ucmv_summary"]
+
+UCMV_STAGES = ("U", "C", "M", "V")
+UCMV_LABELS = {"U": ("用户", "User"), "C": ("消费者", "Consumer"), "M": ("成熟消费者", "Mature consumer"),
+               "V": ("VIP / 88VIP", "VIP")}
+
+
+def ucmv(ws: "Workspace", as_of: dt.date | str | None = None) -> "pa.Table":
+    """Per-user UCMV stage at ``as_of``: ``user_id, stage`` (empty outside UCMV)."""
+    t = default_as_of(ws, as_of)
+    with snapshot(ws, t) as conn:
+        return model_arrow(ws, conn, "ucmv")
+
+
+def ucmv_summary(ws: "Workspace", as_of: dt.date | str | None = None) -> dict[str, Any]:
+    """Counts and W365 GMV share per UCMV stage."""
+    t = default_as_of(ws, as_of)
+    with snapshot(ws, t) as conn:
+        conn.register("_u", model_arrow(ws, conn, "ucmv"))
+        try:
+            from siyu._db import arrow
+
+            rows = arrow(conn, "SELECT u.stage, count(*) AS n, sum(f.spend_365) AS gmv FROM _u u "
+                               "JOIN _features f USING (user_id) WHERE u.stage IS NOT NULL GROUP BY ALL").to_pylist()
+        finally:
+            conn.unregister("_u")
+    counts = dict.fromkeys(UCMV_STAGES, 0)
+    gmv = dict.fromkeys(UCMV_STAGES, 0.0)
+    for r in rows:
+        counts[r["stage"]], gmv[r["stage"]] = r["n"], float(r["gmv"] or 0)
+    total = sum(gmv.values())
+    return {"as_of": t, "counts": counts, "gmv": gmv,
+            "gmv_share": {s: (gmv[s] / total if total else None) for s in UCMV_STAGES}}
