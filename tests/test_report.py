@@ -47,12 +47,13 @@ def test_every_chart_draws_in_chromium(good_ws, tmp_path):
                                timeout=30_000)
         charts = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].map(d => ({
             id: d.id, traces: (d.data || []).length,
-            marks: d.querySelectorAll('.trace, .slice, .point, .bars path, .js-line').length,
+            marks: d.querySelectorAll('.trace, .slice, .point, .bars path, .js-line, .sankey-node, .sankey-link').length,
             width: d.getBoundingClientRect().width}))""")
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         assert page.external_requests == []
     ids = {c["id"] for c in charts}
-    assert {"chart-daily-gmv", "chart-monthly-gmv", "chart-channel-groups", "chart-channels"} <= ids
+    assert {"chart-daily-gmv", "chart-monthly-gmv", "chart-channel-groups", "chart-channels", "chart-aipl-funnel",
+            "chart-aipl-flow", "chart-fast", "chart-pools", "chart-pool-flow", "chart-grow", "chart-grow-new-old"} <= ids
     for c in charts:
         assert c["traces"] >= 1 and c["marks"] >= 1 and c["width"] > 200, c
     assert (tmp_path / "report.png").stat().st_size > 20_000

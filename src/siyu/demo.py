@@ -7,6 +7,7 @@ then every model that exists is computed and the report is written.
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +46,8 @@ def run_demo(workspace: str | Path | None = None, *, users: int = DEMO_DEFAULTS[
     dict
         ``workspace``, ``loads`` (one :class:`~siyu.contract.loader.LoadResult` per table), ``summary``, ``report``.
     """
+    from siyu import assets
+    from siyu.assets.grow import grow
     from siyu.contract.schema import TABLES
     from siyu.report import build_report
     from siyu.simulate import SCENARIOS, SimulationConfig, simulate_store, write_store
@@ -61,9 +64,15 @@ def run_demo(workspace: str | Path | None = None, *, users: int = DEMO_DEFAULTS[
         for i, name in enumerate(TABLES):
             step(f"ingest {name}", 0.4 + 0.4 * i / len(TABLES))
             loads.append(ws.ingest(name, files[name]))
-    step("summary", 0.85)
+    step("summary", 0.8)
     summary = store_summary(ws)
+    step("customer assets", 0.84)
+    t = summary["as_of"]
+    assets_out = {"aipl": assets.aipl_summary(ws, t), "pools": assets.pool_summary(ws, t),
+                  "fast": assets.fast(ws, t), "grow": grow(ws, t, t - dt.timedelta(days=ws.config.model.grow_days))}
+    assets.pool_transitions(ws, t - dt.timedelta(days=28), t)  # stored for audiences and reports
     step("report", 0.92)
     out = build_report(ws, report or ws.path / "report.html", as_of=summary["as_of"])
     step("done", 1.0)
-    return {"workspace": ws.path, "loads": loads, "summary": summary, "report": out, "truth": truth}
+    return {"workspace": ws.path, "loads": loads, "summary": summary, "assets": assets_out, "report": out,
+            "truth": truth}

@@ -36,5 +36,49 @@ def print_demo(console: Console, res: dict[str, Any]) -> None:
     console.print(loads)
     console.print(kpis)
     console.print(ch)
+    _print_assets(console, res["assets"])
     console.print(Panel(f"报告 Report: [bold]{res['report']}[/]\n工作区 Workspace: {res['workspace']}",
                         title="siyu demo", border_style="green"))
+
+
+def _print_assets(console: Console, a: dict[str, Any]) -> None:
+    from siyu.assets import FAST_LABELS, POOL_LABELS, POOL_TYPES, STAGE_LABELS
+    from siyu.assets.grow import GROW_LABELS
+
+    s = a["aipl"]
+    t = Table(title=f"AIPL 人群资产 · F = {s['total']:,}")
+    for col in ("阶段 stage", "人数 users", "占比 mix"):
+        t.add_column(col, justify="left" if col.startswith("阶段") else "right")
+    for k in ("A", "I", "P", "L"):
+        t.add_row(f"{STAGE_LABELS[k][0]} {STAGE_LABELS[k][1]}", f"{s['counts'][k]:,}", f"{s['mix'][k]:.1%}")
+    console.print(t)
+    f = a["fast"]
+    t = Table(title="FAST 消费者运营健康度")
+    for col in ("指标 metric", "当前 now", "环比 PoP"):
+        t.add_column(col, justify="left" if col.startswith("指标") else "right")
+    for k in ("F", "A", "S", "T"):
+        v, pop = f["current"][k], f["change"][k]["pop"]["rel"]
+        t.add_row(f"{k} {FAST_LABELS[k][0]} {FAST_LABELS[k][1]}", f"{v:,}" if isinstance(v, int) else _pct(v), _pct(pop))
+    console.print(t)
+    p = a["pools"]
+    t = Table(title="关系池 Relationship pools")
+    t.add_column("池 pool")
+    t.add_column("分层 label")
+    t.add_column("人数 users", justify="right")
+    for kind in POOL_TYPES:
+        for code, n in p[kind].items():
+            t.add_row(kind, f"{POOL_LABELS[kind][code][0]} {code}", f"{n:,}")
+    console.print(t)
+    g = a["grow"]
+    t = Table(title=f"GROW 增长拆解 {g['from']} → {g['as_of']} ({g['period_days']}-day periods)")
+    for col in ("", "ΔGMV", "G", "R", "O"):
+        t.add_column(col, justify="right")
+    for part, label in (("total", "合计 total"), ("new", "新客 new"), ("existing", "老客 existing")):
+        r = g[part]
+        t.add_row(label, *(f"{r[k]:,.0f}" for k in ("delta", "G", "R", "O")))
+    console.print(t)
+    console.print(f"G {GROW_LABELS['G'][0]} · R {GROW_LABELS['R'][0]} · O {GROW_LABELS['O'][0]}")
+
+
+def _pct(v: Any) -> str:
+    return "–" if v is None else f"{v:.1%}"

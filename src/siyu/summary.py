@@ -36,7 +36,7 @@ KPI_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def store_summary(ws: "Workspace", as_of: dt.date | str | None = None, days: int = 365) -> dict[str, Any]:
+def store_summary(ws: Workspace, as_of: dt.date | str | None = None, days: int = 365) -> dict[str, Any]:
     """Headline KPIs over ``W(days)`` ending ``as_of`` (default: the last pay date), with series.
 
     Returns

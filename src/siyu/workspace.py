@@ -68,7 +68,7 @@ class Workspace:
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
-    def init(cls, path: str | os.PathLike | None = None, *, config: SiyuConfig | None = None) -> "Workspace":
+    def init(cls, path: str | os.PathLike | None = None, *, config: SiyuConfig | None = None) -> Workspace:
         """Create a workspace (idempotent: an existing one is opened, its configuration kept)."""
         from siyu.contract.loader import create_schema
         from siyu.privacy import load_or_create_key
@@ -114,7 +114,7 @@ class Workspace:
                 self._conn.close()
                 self._conn = None
 
-    def __enter__(self) -> "Workspace":
+    def __enter__(self) -> Workspace:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -14,21 +14,48 @@ Conventions implemented (see the module-level comments marked AMBIGUITY for read
 * purchase = order with ``refund_amount < amount`` (missing refund = 0); spend = Σ(amount − refund) in
   exact integer cents, shown as float yuan (cents / 100).
 * percentiles: ``np.quantile(values_in_yuan, q, method="linear")`` over the named population, ``>=``.
+  (This equals DuckDB ``quantile_cont`` on DOUBLE. On DECIMAL input DuckDB 1.x/2.0 returns a DECIMAL that is
+  truncated, not interpolated -- e.g. P95 of 1.00, 1.10, 5.00 is 4.60 instead of 4.61 -- so a SQL version must
+  cast spend to DOUBLE before ``quantile_cont`` to agree with this reference.)
+
+AMBIGUITY -- readings picked where the rules can be read two ways (most literal reading):
+
+1. Universe = every user id in users/orders/events/follows/memberships/reach_log, whatever the row dates
+   (also rows dated after T; such users are ``none`` / no pool). "Universe at t1" in transitions is the same set.
+2. I-rule "a follow with followed_at in the window" / "a membership with joined_at in the window" count by the
+   start date alone, even if that spell has already ended by T.
+3. The windows written as fixed numbers in the spec are literal: pools use W365 (purchases), W30 (fan active,
+   new buyers), W15 (high intent), T-729..T-365 (lapsed); UCMV uses W365 -- not l_days/i_days/etc.
+4. top_tier: tiers not in ``tier_order`` (or missing) are ignored; a member holding several active spells
+   qualifies if any of them has the top tier; nobody qualifies when no member at T has a listed tier.
+5. RFM recency ties (e.g. everyone bought on T) share the lowest rank, so all of them get R = 1.
+6. FAST ratios with a zero denominator are ``None``.
+7. Event types outside the contract (code -1) would count as A and as activity (cannot occur after validation).
+
+``prepare(t)`` caches on the identity of ``t`` and of its frames: mutate a frame in place -> pass a new dict.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from siyu.contract.schema import EVENT_TYPES, TABLES
 
 __all__ = [
-    "STAGES", "load_tables", "prepare", "aipl", "pools", "ucmv", "rfm", "fast", "aipl_transitions",
+    "STAGES",
+    "aipl",
+    "aipl_transitions",
+    "fast",
+    "load_tables",
+    "pools",
+    "prepare",
+    "rfm",
+    "ucmv",
 ]
 
 STAGES = ("none", "A", "I", "P", "L")  # stage code = position; the order is also the depth order
@@ -79,7 +106,7 @@ def _arrow_type(kind: str) -> pa.DataType:
 
 def _to_frame(tbl: pa.Table | None, name: str) -> pd.DataFrame:
     """An Arrow table as a pandas frame: every contract column present (nulls when missing), money as float64,
-    dictionary columns decoded to strings, timestamps naive ``datetime64[us]``."""
+    dictionary columns as pandas Categoricals, timestamps naive ``datetime64[us]``."""
     spec = TABLES[name]
     have = set(tbl.column_names) if tbl is not None else set()
     n = tbl.num_rows if tbl is not None else 0
@@ -89,7 +116,8 @@ def _to_frame(tbl: pa.Table | None, name: str) -> pd.DataFrame:
         if c.name in have:
             arr = tbl.column(c.name)
             if pa.types.is_dictionary(arr.type):
-                arr = arr.cast(arr.type.value_type)
+                # kept dictionary-encoded (pandas Categorical): 23M event types need no string decoding
+                typ = pa.dictionary(arr.type.index_type, typ)
             if pa.types.is_timestamp(arr.type) and arr.type.tz is not None:
                 # AMBIGUITY-free by contract (stored timestamps are naive local); keep the wall clock if not.
                 arr = arr.cast(pa.timestamp(arr.type.unit))
@@ -166,27 +194,64 @@ def _as_day(as_of) -> int:
     return int(np.datetime64(ts.date(), "D").astype(np.int64))
 
 
+def _string_array(col) -> pa.Array:
+    """A pandas column (str, object, numbers ...) as one Arrow large_string array."""
+    if col.dtype == object or pd.api.types.is_numeric_dtype(col.dtype):
+        col = col.astype("str")
+    a = pa.array(col, from_pandas=True)
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks()
+    if pa.types.is_dictionary(a.type):
+        a = a.cast(a.type.value_type)
+    return a.cast(pa.large_string())
+
+
+def _dict_encode(col) -> tuple[np.ndarray, pa.Array]:
+    """(codes with -1 for null, values) of an id column; only values that occur are returned."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy().astype(np.int64)
+        cats = col.cat.categories
+        used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
+        if not used.all():  # drop unused categories (a filtered frame must not widen the universe)
+            remap = np.cumsum(used) - 1
+            codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+            cats = cats[used]
+        return codes, _string_array(pd.Series(cats, dtype="str"))
+    d = pc.dictionary_encode(_string_array(col))
+    return pc.fill_null(d.indices, -1).to_numpy().astype(np.int64), d.dictionary
+
+
+def _index_in(a, values: pa.Array) -> np.ndarray:
+    """Position of every element of ``a`` in ``values`` (-1 for null or absent)."""
+    idx = pc.index_in(a, value_set=values)
+    return pc.fill_null(idx, -1).to_numpy().astype(np.int64)
+
+
+def _codes(col, categories) -> np.ndarray:
+    """Position of each value in ``categories`` (-1 when missing or unknown), via factorize + a small lookup."""
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    lut = pd.Index(list(categories), dtype=object).get_indexer(pd.Index(np.asarray(uniq, dtype=object)))
+    lut = np.append(lut, -1)  # codes -1 (missing) -> -1
+    return lut[codes]
+
+
 class Prepared:
     """The tables as integer arrays over user codes ``0..n-1`` (``user_id`` sorted)."""
 
     def __init__(self, t: dict[str, pd.DataFrame]) -> None:
         frames = {k: (t.get(k) if t.get(k) is not None else _to_frame(None, k)) for k in TABLES}
-        # --- universe and user codes ---------------------------------------------------------------------
-        facs = {}
-        for k in UNIVERSE_TABLES:
-            f = frames[k]
-            if "user_id" in f.columns and len(f):
-                codes, uniq = pd.factorize(f["user_id"], use_na_sentinel=True)
-                facs[k] = (codes, pd.Index(uniq).astype("str"))
-            else:
-                facs[k] = (np.zeros(0, np.int64), pd.Index([], dtype="str"))
-        allu = pd.Index(pd.concat([pd.Series(u, dtype="str") for _, u in facs.values()]).unique())
-        self.uid = allu.sort_values()
+        # --- universe and user codes: each id column is dictionary-encoded once (Arrow hashing), then only the
+        # small dictionaries are matched against the sorted universe ----------------------------------------
+        enc = {k: _dict_encode(frames[k]["user_id"]) for k in UNIVERSE_TABLES
+               if "user_id" in frames[k].columns and len(frames[k])}
+        allu = pc.unique(pa.chunked_array([v for _, v in enc.values()], type=pa.large_string())).drop_null()
+        allu = allu.take(pc.sort_indices(allu))  # user codes follow the sorted user_id
+        self.uid = pd.Index(allu.to_pandas(), dtype="str")
         self.n = n = len(self.uid)
-        self.user_codes = {}
-        for k, (codes, uniq) in facs.items():
-            pos = self.uid.get_indexer(uniq)
-            self.user_codes[k] = np.where(codes >= 0, pos[codes] if len(pos) else codes, -1).astype(np.int64)
+        self.user_codes = {k: np.zeros(0, np.int64) for k in UNIVERSE_TABLES}
+        for k, (codes, values) in enc.items():
+            lut = np.append(_index_in(values, allu), -1)  # code -1 (null id) -> -1
+            self.user_codes[k] = lut[codes]
 
         # --- users ---------------------------------------------------------------------------------------
         u = frames["users"]
@@ -205,15 +270,15 @@ class Prepared:
             refund = o["refund_amount"] if "refund_amount" in o else pd.Series(np.zeros(len(o)))
             refund = np.rint(np.nan_to_num(_money(refund), nan=0.0) * 100)  # missing refund = 0
             keep = (cu >= 0) & ~na & (refund < amount)  # a fully refunded order is not a purchase
-            pu, pd_, pc = cu[keep], day[keep], (amount - refund)[keep].astype(np.int64)
+            pu, pd_, net = cu[keep], day[keep], (amount - refund)[keep].astype(np.int64)
         else:
-            pu = pd_ = pc = np.zeros(0, np.int64)
+            pu = pd_ = net = np.zeros(0, np.int64)
         if len(pu):
             d0 = pd_.min()
             span = pd_.max() - d0 + 1
             key = pu * span + (pd_ - d0)
             uk, inv = np.unique(key, return_inverse=True)
-            cents = np.bincount(inv, weights=pc).astype(np.int64) if len(uk) else np.zeros(0, np.int64)
+            cents = np.bincount(inv, weights=net).astype(np.int64) if len(uk) else np.zeros(0, np.int64)
             # (sums of integer cents stay exact in float64 below 2**53)
             pu2, pd2 = uk // span, uk % span + d0
             order = np.argsort(pd2, kind="stable")
@@ -226,11 +291,8 @@ class Prepared:
         cu = self.user_codes["events"]
         if len(e):
             day, na = _days(e["ts"])
-            ty = e["type"]
-            codes = pd.Categorical(ty.astype("str") if not isinstance(ty.dtype, pd.CategoricalDtype) else ty,
-                                   categories=list(EVENT_TYPES)).codes.astype(np.int8)
-            kw = e["keyword_type"] if "keyword_type" in e else pd.Series([None] * len(e), dtype=object)
-            kwb = (kw == "brand").fillna(False).to_numpy(bool)
+            codes = _codes(e["type"], EVENT_TYPES).astype(np.int8)
+            kwb = _codes(e["keyword_type"], ("brand",)) == 0 if "keyword_type" in e else np.zeros(len(e), bool)
             rating = pd.to_numeric(e["rating"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan) \
                 if "rating" in e else np.full(len(e), np.nan)
             keep = (cu >= 0) & ~na

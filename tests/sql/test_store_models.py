@@ -116,5 +116,6 @@ def test_channel_mix_golden(conn):
 def test_every_model_has_a_complete_header():
     for name in list_models():
         m = load_model(name)
-        for key in ("name", "grain", "params", "columns", "source"):
+        for key in ("name", "grain", "columns", "source"):
             assert m.header.get(key), (name, key)
+        assert "params" in m.header, name  # may be empty for models that only read their inputs

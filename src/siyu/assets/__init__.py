@@ -7,13 +7,14 @@ Exact rules: ``docs/customer-assets.md``.
 
 from siyu.assets.aipl import STAGE_LABELS, STAGES, aipl, aipl_channel_flow, aipl_summary, aipl_transitions
 from siyu.assets.fast import FAST_LABELS, fast, fast_at
+from siyu.assets.grow import GROW_LABELS, grow, lmdi
 from siyu.assets.pools import POOL_LABELS, POOL_TYPES, pool_summary, pool_transitions, pools
 from siyu.assets.rfm import RFM_GROUPS, rfm, rfm_summary
 from siyu.assets.ucmv import UCMV_LABELS, UCMV_STAGES, ucmv, ucmv_summary
 
 __all__ = [
-    "FAST_LABELS", "POOL_LABELS", "POOL_TYPES", "RFM_GROUPS", "STAGES", "STAGE_LABELS", "UCMV_LABELS", "UCMV_STAGES",
-    "aipl", "aipl_channel_flow", "aipl_summary", "aipl_transitions", "fast", "fast_at", "pool_summary",
+    "FAST_LABELS", "GROW_LABELS", "POOL_LABELS", "POOL_TYPES", "RFM_GROUPS", "STAGES", "STAGE_LABELS", "UCMV_LABELS", "UCMV_STAGES",
+    "aipl", "aipl_channel_flow", "aipl_summary", "aipl_transitions", "fast", "fast_at", "grow", "lmdi", "pool_summary",
     "pool_transitions", "pools", "rfm", "rfm_summary", "ucmv", "ucmv_summary",
 ]
 

@@ -31,7 +31,7 @@ def as_date(value: dt.date | str | None, *, name: str = "date") -> dt.date | Non
         raise ConfigError(f"{name}: not a date (YYYY-MM-DD): {value!r}") from None
 
 
-def default_as_of(ws: "Workspace", as_of: dt.date | str | None) -> dt.date:
+def default_as_of(ws: Workspace, as_of: dt.date | str | None) -> dt.date:
     """``as_of`` parsed, or the last pay date in the workspace."""
     d = as_date(as_of, name="as_of") or ws.last_date()
     if d is None:
@@ -39,7 +39,7 @@ def default_as_of(ws: "Workspace", as_of: dt.date | str | None) -> dt.date:
     return d
 
 
-def bind(ws: "Workspace", name: str, **given: Any) -> dict[str, Any]:
+def bind(ws: Workspace, name: str, **given: Any) -> dict[str, Any]:
     """Parameters of SQL model ``name``: explicit values first, then same-named settings of ``[model]``."""
     m = ws.config.model
     params: dict[str, Any] = {}
@@ -58,7 +58,7 @@ def bind(ws: "Workspace", name: str, **given: Any) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def snapshot(ws: "Workspace", as_of: dt.date) -> Iterator[Any]:
+def snapshot(ws: Workspace, as_of: dt.date) -> Iterator[Any]:
     """Hold the workspace and materialise ``_features`` (user_features at ``as_of``) for the models on top."""
     with ws.session() as conn:
         run(conn, "CREATE OR REPLACE TEMP TABLE _features AS " + load_model("user_features").sql,
@@ -69,6 +69,6 @@ def snapshot(ws: "Workspace", as_of: dt.date) -> Iterator[Any]:
             run(conn, "DROP TABLE IF EXISTS _features")
 
 
-def model_arrow(ws: "Workspace", conn: Any, name: str, **given: Any) -> "pa.Table":
+def model_arrow(ws: Workspace, conn: Any, name: str, **given: Any) -> pa.Table:
     """Run model ``name`` on ``conn`` with bound parameters; a :class:`pyarrow.Table`."""
     return arrow(conn, load_model(name).sql, bind(ws, name, **given))

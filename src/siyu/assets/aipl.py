@@ -29,14 +29,14 @@ STAGE_LABELS = {"none": ("流失/未触达", "none"), "A": ("认知", "Awareness
 _RANK = {s: i for i, s in enumerate(STAGES)}
 
 
-def aipl(ws: "Workspace", as_of: dt.date | str | None = None) -> "pa.Table":
+def aipl(ws: Workspace, as_of: dt.date | str | None = None) -> pa.Table:
     """Per-user AIPL stage at ``as_of``: a table ``user_id, stage`` over the universe (``none`` outside AIPL)."""
     t = default_as_of(ws, as_of)
     with snapshot(ws, t) as conn:
         return model_arrow(ws, conn, "aipl")
 
 
-def aipl_summary(ws: "Workspace", as_of: dt.date | str | None = None) -> dict[str, Any]:
+def aipl_summary(ws: Workspace, as_of: dt.date | str | None = None) -> dict[str, Any]:
     """Stage counts, the AIPL total (FAST F) and the stage mix at ``as_of``."""
     t = default_as_of(ws, as_of)
     stages = aipl(ws, t)
@@ -53,7 +53,7 @@ def _counts(labels: list[str]) -> dict[str, int]:
     return out
 
 
-def aipl_transitions(ws: "Workspace", t0: dt.date | str, t1: dt.date | str | None = None) -> dict[str, Any]:
+def aipl_transitions(ws: Workspace, t0: dt.date | str, t1: dt.date | str | None = None) -> dict[str, Any]:
     """The 5×5 stage transition matrix between ``t0`` and ``t1`` with stayed / moved / churned accounting.
 
     Returns
@@ -92,7 +92,7 @@ def aipl_transitions(ws: "Workspace", t0: dt.date | str, t1: dt.date | str | Non
             "entered": {y: matrix["none"][y] for y in STAGES[1:]}}
 
 
-def aipl_channel_flow(ws: "Workspace", t0: dt.date | str, t1: dt.date | str | None = None, *,
+def aipl_channel_flow(ws: Workspace, t0: dt.date | str, t1: dt.date | str | None = None, *,
                       source: str = "I", target: str = "P") -> list[dict[str, Any]]:
     """Per-channel 覆盖率 (coverage) and 流转率 (flow rate) of the path ``source → target`` over ``(t0, t1]``.
 

@@ -26,7 +26,7 @@ FAST_LABELS = {
 }
 
 
-def fast_at(ws: "Workspace", as_of: dt.date) -> dict[str, Any]:
+def fast_at(ws: Workspace, as_of: dt.date) -> dict[str, Any]:
     """The FAST values at one snapshot, with numerators and denominators."""
     from siyu.assets.aipl import aipl
 
@@ -49,7 +49,7 @@ def fast_at(ws: "Workspace", as_of: dt.date) -> dict[str, Any]:
                       "ai_to_p": r["ai_to_p"], "active_members": r["active_members"]}}
 
 
-def fast(ws: "Workspace", as_of: dt.date | str | None = None, *, compare: bool = True) -> dict[str, Any]:
+def fast(ws: Workspace, as_of: dt.date | str | None = None, *, compare: bool = True) -> dict[str, Any]:
     """FAST at ``as_of``; with ``compare``, also at ``as_of − fast_period_days`` (PoP) and ``as_of − 365`` (YoY).
 
     Returns

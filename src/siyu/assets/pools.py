@@ -31,14 +31,14 @@ POOL_LABELS: dict[str, dict[str, tuple[str, str]]] = {
 POOL_TYPES = tuple(POOL_LABELS)
 
 
-def pools(ws: "Workspace", as_of: dt.date | str | None = None) -> "pa.Table":
+def pools(ws: Workspace, as_of: dt.date | str | None = None) -> pa.Table:
     """Per-user pools at ``as_of``: ``user_id, fan_pool, member_pool, customer_pool, high_intent``."""
     t = default_as_of(ws, as_of)
     with snapshot(ws, t) as conn:
         return model_arrow(ws, conn, "pools", as_of=t)
 
 
-def pool_summary(ws: "Workspace", as_of: dt.date | str | None = None) -> dict[str, Any]:
+def pool_summary(ws: Workspace, as_of: dt.date | str | None = None) -> dict[str, Any]:
     """Counts per label of each pool at ``as_of`` (and high-intent opportunity fans)."""
     t = default_as_of(ws, as_of)
     table = pools(ws, t)
@@ -53,8 +53,8 @@ def pool_summary(ws: "Workspace", as_of: dt.date | str | None = None) -> dict[st
     return out
 
 
-def pool_transitions(ws: "Workspace", start: dt.date | str, end: dt.date | str | None = None, *,
-                     step_days: int | None = None, store: bool = True) -> "pa.Table":
+def pool_transitions(ws: Workspace, start: dt.date | str, end: dt.date | str | None = None, *,
+                     step_days: int | None = None, store: bool = True) -> pa.Table:
     """Pool changes between evaluations at ``start, start+step, …, end`` as events.
 
     Each change of a user's label between consecutive evaluations is a row ``user_id, pool_type,
@@ -100,7 +100,7 @@ def pool_transitions(ws: "Workspace", start: dt.date | str, end: dt.date | str |
     return events
 
 
-def _store(ws: "Workspace", events: "pa.Table", first: dt.date, last: dt.date) -> None:
+def _store(ws: Workspace, events: pa.Table, first: dt.date, last: dt.date) -> None:
     def do(conn: Any) -> None:
         run(conn, "BEGIN TRANSACTION")
         try:

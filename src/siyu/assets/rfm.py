@@ -27,14 +27,14 @@ RFM_GROUPS = {
 }
 
 
-def rfm(ws: "Workspace", as_of: dt.date | str | None = None) -> "pa.Table":
+def rfm(ws: Workspace, as_of: dt.date | str | None = None) -> pa.Table:
     """Per-buyer RFM at ``as_of``: ``user_id, recency, frequency, monetary, r, f, m, group``."""
     t = default_as_of(ws, as_of)
     with snapshot(ws, t) as conn:
         return model_arrow(ws, conn, "rfm", as_of=t)
 
 
-def rfm_summary(ws: "Workspace", as_of: dt.date | str | None = None) -> dict[str, Any]:
+def rfm_summary(ws: Workspace, as_of: dt.date | str | None = None) -> dict[str, Any]:
     """Buyers, spend and mean recency / frequency per RFM group."""
     from siyu._db import arrow
 

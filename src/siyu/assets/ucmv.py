@@ -23,14 +23,14 @@ UCMV_LABELS = {"U": ("用户", "User"), "C": ("消费者", "Consumer"), "M": ("�
                "V": ("VIP / 88VIP", "VIP")}
 
 
-def ucmv(ws: "Workspace", as_of: dt.date | str | None = None) -> "pa.Table":
+def ucmv(ws: Workspace, as_of: dt.date | str | None = None) -> pa.Table:
     """Per-user UCMV stage at ``as_of``: ``user_id, stage`` (empty outside UCMV)."""
     t = default_as_of(ws, as_of)
     with snapshot(ws, t) as conn:
         return model_arrow(ws, conn, "ucmv")
 
 
-def ucmv_summary(ws: "Workspace", as_of: dt.date | str | None = None) -> dict[str, Any]:
+def ucmv_summary(ws: Workspace, as_of: dt.date | str | None = None) -> dict[str, Any]:
     """Counts and W365 GMV share per UCMV stage."""
     t = default_as_of(ws, as_of)
     with snapshot(ws, t) as conn:

@@ -24,14 +24,14 @@ class Section(dict):
 
 
 SectionFn = Callable[["Workspace", dict[str, Any]], Section | None]
-#: ordered registry of section builders; each gets the workspace and the store summary
-SECTIONS: dict[str, SectionFn] = {}
+#: registry of section builders: name -> (position, builder); each gets the workspace and the store summary
+SECTIONS: dict[str, tuple[int, SectionFn]] = {}
 
 
-def register_section(name: str) -> Callable[[SectionFn], SectionFn]:
-    """Register a report section builder under ``name`` (kept in registration order)."""
+def register_section(name: str, position: int) -> Callable[[SectionFn], SectionFn]:
+    """Register a report section builder under ``name``; sections appear by ascending ``position``."""
     def deco(fn: SectionFn) -> SectionFn:
-        SECTIONS[name] = fn
+        SECTIONS[name] = (position, fn)
         return fn
     return deco
 
@@ -44,17 +44,18 @@ def figure_html(fig: Any, div_id: str) -> str:
                        config={"displaylogo": False, "responsive": True})
 
 
-def build_report(ws: "Workspace", out: str | Path, *, as_of: dt.date | str | None = None) -> Path:
+def build_report(ws: Workspace, out: str | Path, *, as_of: dt.date | str | None = None) -> Path:
     """Write the HTML report for snapshot ``as_of`` to ``out``; returns the path."""
     import jinja2
     from plotly.offline import get_plotlyjs
 
     from siyu import __version__
     from siyu.report import sections as _sections  # noqa: F401  (registers the built-in sections)
+    from siyu.report import sections_assets as _assets  # noqa: F401
     from siyu.summary import KPI_LABELS, store_summary
 
     summary = store_summary(ws, as_of)
-    built = [s for s in (fn(ws, summary) for fn in SECTIONS.values()) if s]
+    built = [s for s in (fn(ws, summary) for _, fn in sorted(SECTIONS.values(), key=lambda v: v[0])) if s]
     env = jinja2.Environment(loader=jinja2.PackageLoader("siyu.report", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]))
     page = env.get_template("report.html.j2").render(

@@ -7,7 +7,7 @@ from typing import Any
 from siyu.report import Section, figure_html, register_section
 
 
-@register_section("sales")
+@register_section("sales", 10)
 def sales_section(ws: Any, summary: dict[str, Any]) -> Section:
     """Daily GMV (Double 11 / 618 peaks show here) and monthly GMV with buyers."""
     import plotly.graph_objects as go
@@ -28,7 +28,7 @@ def sales_section(ws: Any, summary: dict[str, Any]) -> Section:
                    html=figure_html(fig_d, "chart-daily-gmv") + figure_html(fig_m, "chart-monthly-gmv"))
 
 
-@register_section("channels")
+@register_section("channels", 80)
 def channel_section(ws: Any, summary: dict[str, Any]) -> Section:
     """GMV by traffic-source group and by channel."""
     import plotly.graph_objects as go
@@ -49,7 +49,7 @@ def channel_section(ws: Any, summary: dict[str, Any]) -> Section:
                    html=figure_html(fig_g, "chart-channel-groups") + figure_html(fig_c, "chart-channels"))
 
 
-@register_section("data")
+@register_section("data", 90)
 def data_section(ws: Any, summary: dict[str, Any]) -> Section:
     """Row counts and date ranges of the loaded tables."""
     import html

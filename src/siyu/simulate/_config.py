@@ -241,7 +241,7 @@ class SimulationConfig(BaseModel):
     message_window_days: int = Field(7, ge=1, le=60, description="Window in days of the message effect.")
 
     @model_validator(mode="after")
-    def _check(self) -> "SimulationConfig":
+    def _check(self) -> SimulationConfig:
         if self.tier_gold_cny < self.tier_silver_cny:
             raise ValueError("tier_gold_cny must be >= tier_silver_cny")
         return self
@@ -261,7 +261,7 @@ class SimulationConfig(BaseModel):
         return self.p * self.gamma / (self.q - 1)
 
     @classmethod
-    def from_scenario(cls, name: str = "default", **overrides: Any) -> "SimulationConfig":
+    def from_scenario(cls, name: str = "default", **overrides: Any) -> SimulationConfig:
         """A config from the named preset of :data:`SCENARIOS`, with keyword overrides on top.
 
         Raises

@@ -39,13 +39,13 @@ class Tx:
     campaign: np.ndarray
 
     @staticmethod
-    def make(user: np.ndarray, t: np.ndarray, source: int, campaign: np.ndarray | None = None) -> "Tx":
+    def make(user: np.ndarray, t: np.ndarray, source: int, campaign: np.ndarray | None = None) -> Tx:
         n = len(user)
         camp = np.full(n, -1, np.int32) if campaign is None else campaign.astype(np.int32)
         return Tx(user.astype(np.int64), t.astype(float), np.full(n, source, np.int8), camp)
 
     @staticmethod
-    def concat(parts: list["Tx"]) -> "Tx":
+    def concat(parts: list[Tx]) -> Tx:
         """All parts, sorted by user then time."""
         user = np.concatenate([p.user for p in parts])
         t = np.concatenate([p.t for p in parts])

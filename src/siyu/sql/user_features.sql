@@ -1,11 +1,11 @@
 -- name: user_features
 -- grain: one row per user in the universe (every user id in any table) at snapshot $as_of
 -- params: as_of, event_days, a_days, i_days, p_days, l_days, l_min_purchase_days, l_include_positive_review,
--- params: ad_click_stage, member_active_days, rfm_days, new_cust_lookback_days
+-- params: ad_click_stage, member_active_days, rfm_days, new_cust_lookback_days, tier_order
 -- columns: user_id VARCHAR, pdays_l BIGINT, buys_l BOOLEAN, pos_review_l BOOLEAN, buys_p BOOLEAN, i_action BOOLEAN,
 -- columns: any_event_a BOOLEAN, pdays_365 BIGINT, spend_365 DOUBLE, last_purchase DATE, last_activity DATE,
 -- columns: bought_lapsed BOOLEAN, new_in_30 BOOLEAN, high_intent BOOLEAN, member_engaged BOOLEAN, any_event_365 BOOLEAN,
--- columns: pdays_rfm BIGINT, spend_rfm DOUBLE, last_purchase_rfm DATE, is_fan BOOLEAN, is_member BOOLEAN, tier VARCHAR,
+-- columns: pdays_rfm BIGINT, spend_rfm DOUBLE, last_purchase_rfm DATE, is_fan BOOLEAN, is_member BOOLEAN, tier_rank INTEGER,
 -- columns: is_88vip BOOLEAN, stage VARCHAR
 -- source: DOMAIN.md §0, §1.4 (siyu's exact rules), §2.2, §6.2, §7; docs/customer-assets.md
 -- Dates are local calendar dates; W(N) at T = T-N+1 .. T; nothing after T is used.
@@ -33,9 +33,11 @@ buys AS (
         coalesce(sum(spend) FILTER (WHERE d > t - 365), 0)::DOUBLE AS spend_365,
         max(d) AS last_purchase,
         bool_or(d BETWEEN t - 729 AND t - 365) AS bought_lapsed,
-        -- new buyer in W30: the earliest purchase day in W30 has no purchase in the lookback before it
-        arg_min(prev_d, d) FILTER (WHERE d > t - 30) AS prev_of_first_30,
-        min(d) FILTER (WHERE d > t - 30) AS first_30,
+        -- new buyer in W30: the earliest purchase day in W30 (the one whose previous purchase day lies before
+        -- W30) has no purchase in the lookback before it
+        bool_or(d > t - 30 AND (prev_d IS NULL
+                                OR (prev_d <= t - 30 AND prev_d < d - CAST($new_cust_lookback_days AS INTEGER))))
+            AS new_in_30,
         bool_or(d > t - CAST($member_active_days AS INTEGER)) AS bought_member_active,
         count(*) FILTER (WHERE d > t - CAST($rfm_days AS INTEGER)) AS pdays_rfm,
         coalesce(sum(spend) FILTER (WHERE d > t - CAST($rfm_days AS INTEGER)), 0)::DOUBLE AS spend_rfm
@@ -77,8 +79,9 @@ mem AS (
     SELECT user_id,
         bool_or(CAST(joined_at AS DATE) <= t AND (left_at IS NULL OR CAST(left_at AS DATE) > t)) AS is_member,
         bool_or(CAST(joined_at AS DATE) BETWEEN t - CAST($i_days AS INTEGER) + 1 AND t) AS joined_i,
-        arg_max(tier, joined_at) FILTER (WHERE CAST(joined_at AS DATE) <= t
-                                          AND (left_at IS NULL OR CAST(left_at AS DATE) > t)) AS tier
+        -- the highest tier of tier_order held in any active spell (several authorised stores)
+        max(list_position($tier_order, tier)) FILTER (WHERE CAST(joined_at AS DATE) <= t
+                                          AND (left_at IS NULL OR CAST(left_at AS DATE) > t)) AS tier_rank
     FROM memberships, params
     GROUP BY user_id
 )
@@ -105,9 +108,7 @@ SELECT
     b.last_purchase,
     greatest(a.last_event_activity, b.last_purchase) AS last_activity,
     coalesce(b.bought_lapsed, false) AS bought_lapsed,
-    coalesce(b.first_30 IS NOT NULL
-             AND (b.prev_of_first_30 IS NULL
-                  OR b.prev_of_first_30 < b.first_30 - CAST($new_cust_lookback_days AS INTEGER)), false) AS new_in_30,
+    coalesce(b.new_in_30, false) AS new_in_30,
     coalesce(a.high_intent, false) AS high_intent,
     coalesce(a.member_event_active, false) OR coalesce(b.bought_member_active, false) AS member_engaged,
     coalesce(a.any_event_365, false) AS any_event_365,
@@ -116,7 +117,7 @@ SELECT
     CASE WHEN coalesce(b.pdays_rfm, 0) > 0 THEN b.last_purchase END AS last_purchase_rfm,
     coalesce(f.is_fan, false) AS is_fan,
     coalesce(m.is_member, false) AS is_member,
-    CASE WHEN coalesce(m.is_member, false) THEN m.tier END AS tier,
+    CASE WHEN coalesce(m.is_member, false) THEN m.tier_rank END AS tier_rank,
     coalesce(us.is_88vip, false) AS is_88vip
 FROM universe u
 LEFT JOIN buys b USING (user_id)
