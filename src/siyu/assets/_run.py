@@ -49,6 +49,8 @@ def bind(ws: Workspace, name: str, **given: Any) -> dict[str, Any]:
         elif p == "event_days":
             params[p] = max(365, m.l_days, m.a_days, m.i_days, m.fan_silent_days, m.member_silent_days,
                             m.member_active_days)
+        elif p == "short_days":
+            params[p] = max(m.a_days, m.i_days, m.member_active_days)
         elif hasattr(m, p):
             v = getattr(m, p)
             params[p] = list(v) if isinstance(v, tuple) else v

@@ -1,6 +1,6 @@
 -- name: user_features
 -- grain: one row per user in the universe (every user id in any table) at snapshot $as_of
--- params: as_of, event_days, a_days, i_days, p_days, l_days, l_min_purchase_days, l_include_positive_review,
+-- params: as_of, event_days, short_days, a_days, i_days, p_days, l_days, l_min_purchase_days, l_include_positive_review,
 -- params: ad_click_stage, member_active_days, rfm_days, new_cust_lookback_days, tier_order
 -- columns: user_id VARCHAR, pdays_l BIGINT, buys_l BOOLEAN, pos_review_l BOOLEAN, buys_p BOOLEAN, i_action BOOLEAN,
 -- columns: any_event_a BOOLEAN, pdays_365 BIGINT, spend_365 DOUBLE, last_purchase DATE, last_activity DATE,
@@ -44,12 +44,20 @@ buys AS (
     FROM purchase_days_lag, params
     GROUP BY user_id
 ),
-ev AS (
+ev AS (        -- events of the widest window in use, as local dates
     SELECT e.user_id, CAST(e.ts AS DATE) AS d, e.type, e.keyword_type, e.rating
     FROM events e, params
-    WHERE CAST(e.ts AS DATE) BETWEEN params.t - CAST($event_days AS INTEGER) + 1 AND params.t  -- the widest window in use
+    WHERE CAST(e.ts AS DATE) BETWEEN params.t - CAST($event_days AS INTEGER) + 1 AND params.t
 ),
-acts AS (
+acts_long AS ( -- cheap aggregates over the long windows
+    SELECT user_id,
+        max(d) FILTER (WHERE type <> 'impression') AS last_event_activity,
+        bool_or(d > t - CAST($l_days AS INTEGER) AND type = 'review' AND rating >= 4) AS pos_review_l,
+        bool_or(d > t - 365) AS any_event_365
+    FROM ev, params
+    GROUP BY user_id
+),
+acts_short AS ( -- the detailed flags only need the short windows (A, I, member activity)
     SELECT user_id,
         bool_or(d > t - CAST($i_days AS INTEGER) AND (
             type IN ('add_cart', 'favorite', 'coupon_claim', 'trial_claim', 'benefit_claim', 'content_interaction',
@@ -59,14 +67,15 @@ acts AS (
         count(DISTINCT d) FILTER (WHERE d > t - CAST($i_days AS INTEGER) AND type = 'visit') AS visit_days_i,
         count(*) FILTER (WHERE d > t - CAST($i_days AS INTEGER) AND type = 'pdp_view') AS pdp_i,
         bool_or(d > t - CAST($a_days AS INTEGER)) AS any_event_a,
-        bool_or(d > t - CAST($l_days AS INTEGER) AND type = 'review' AND rating >= 4) AS pos_review_l,
-        max(d) FILTER (WHERE type <> 'impression') AS last_event_activity,
         bool_or(d > t - CAST($i_days AS INTEGER) AND type IN ('add_cart', 'favorite')) AS high_intent,
         bool_or(d > t - CAST($member_active_days AS INTEGER) AND type IN ('add_cart', 'favorite', 'benefit_claim'))
-            AS member_event_active,
-        bool_or(d > t - 365) AS any_event_365
+            AS member_event_active
     FROM ev, params
+    WHERE d > t - CAST($short_days AS INTEGER)
     GROUP BY user_id
+),
+acts AS (
+    SELECT * FROM acts_long LEFT JOIN acts_short USING (user_id)
 ),
 fol AS (
     SELECT user_id,
