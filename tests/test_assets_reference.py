@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from reference import assets_pandas as ref
+
 from siyu import SiyuConfig, Workspace
 from siyu.config import ModelConfig
 from siyu.contract import TABLES

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import BAD, GOOD_FILES, run_cli
 
 # file -> (table, row, column, words of the rule)

@@ -7,12 +7,11 @@ import io
 import json
 
 import pytest
+from conftest import run_cli
 
 from siyu import Workspace
 from siyu.contract import TABLES
 from siyu.simulate import SimulationConfig, simulate_store, write_store
-
-from conftest import run_cli
 
 
 @pytest.fixture(scope="module")

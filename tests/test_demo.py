@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from siyu.contract import TABLES
-
 from conftest import run_cli
+
+from siyu.contract import TABLES
 
 
 def test_simulate_init_ingest_twice_and_tables_json(tmp_path):

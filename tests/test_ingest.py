@@ -8,11 +8,10 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import GOOD_FILES
 
 from siyu import ValidationError
 from siyu.contract import TABLES
-
-from conftest import GOOD_FILES
 
 
 def rows(ws, sql):

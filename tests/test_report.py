@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from siyu.report import SECTIONS, build_report
-
 from browser import browser_page
+
+from siyu.report import SECTIONS, build_report
 
 
 class _Refs(HTMLParser):

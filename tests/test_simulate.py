@@ -11,7 +11,13 @@ import pyarrow.compute as pc
 import pytest
 
 import siyu.simulate as sim
-from siyu.contract.schema import EVENT_TYPES, KEYWORD_TYPES, REACH_CHANNELS, REACH_STATUSES, TABLES
+from siyu.contract.schema import (
+    EVENT_TYPES,
+    KEYWORD_TYPES,
+    REACH_CHANNELS,
+    REACH_STATUSES,
+    TABLES,
+)
 from siyu.simulate import SCENARIOS, SimulationConfig, simulate_store, write_store
 
 END = dt.datetime(2024, 12, 31)  # exclusive end of the default window (2024 is a leap year)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import run_cli
 
 from siyu import Workspace, WorkspaceError
 from siyu.workspace import resolve_workspace_path
-
-from conftest import run_cli
 
 
 def test_location_flag_beats_environment_beats_default(tmp_path, monkeypatch):

@@ -143,7 +143,8 @@ def rfm(ctx: typer.Context, as_of: AsOf = None, per_user: PerUser = False, fmt: 
 @app.command()
 def grow(ctx: typer.Context, as_of: AsOf = None, from_: From = None, fmt: FormatOpt = Fmt.table) -> None:
     """GROW: LMDI split of the GMV change into penetration (G), repurchase (R) and price (O), plus new products (W)."""
-    from siyu.assets.grow import GROW_LABELS, grow as run_grow
+    from siyu.assets.grow import GROW_LABELS
+    from siyu.assets.grow import grow as run_grow
 
     res = run_grow(_ws(ctx), as_of, from_)
     if fmt is Fmt.json:

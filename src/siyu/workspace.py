@@ -17,8 +17,8 @@ import contextlib
 import os
 import secrets
 import threading
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from siyu._db import one, run

@@ -14,6 +14,7 @@ import math
 import duckdb
 import numpy as np
 import pytest
+from golden import run_model
 
 from siyu._exceptions import ConfigError
 from siyu._sql import load_model
@@ -66,15 +67,6 @@ def load(conn, orders=(), items=(), products=()):
     if products:
         conn.executemany("INSERT INTO products (sku, category_leaf, category_l1, launch_date) VALUES (?, ?, ?, ?)",
                          list(products))
-
-
-def run_model(conn, name, **params):
-    m = load_model(name)
-    cur = conn.execute(m.sql, {k: params[k] for k in m.params})
-    cols = [x[0] for x in cur.description]
-    rows = [dict(zip(cols, r)) for r in cur.fetchall()]
-    assert tuple(cols) == m.columns, "header columns must match the query's columns"
-    return rows
 
 
 def assert_identity(block):

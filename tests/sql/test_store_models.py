@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import duckdb
 import pytest
+from golden import run_model
 
 from siyu._sql import list_models, load_model
 from siyu.contract.loader import create_schema, create_session_tables
@@ -58,15 +59,6 @@ def conn():
     c.executemany("INSERT INTO events (event_id, user_id, ts, type) VALUES (?, ?, ?, ?)", EVENTS)
     yield c
     c.close()
-
-
-def run_model(conn, name, **params):
-    m = load_model(name)
-    cur = conn.execute(m.sql, {k: params[k] for k in m.params})
-    cols = [x[0] for x in cur.description]
-    rows = [dict(zip(cols, r)) for r in cur.fetchall()]
-    assert tuple(cols) == m.columns, "header columns must match the query's columns"
-    return rows
 
 
 def test_store_summary_golden(conn):

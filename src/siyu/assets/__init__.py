@@ -5,10 +5,23 @@ tables (per user) or plain dicts (summaries); the same functions are methods of 
 Exact rules: ``docs/customer-assets.md``.
 """
 
-from siyu.assets.aipl import STAGE_LABELS, STAGES, aipl, aipl_channel_flow, aipl_summary, aipl_transitions
+from siyu.assets.aipl import (
+    STAGE_LABELS,
+    STAGES,
+    aipl,
+    aipl_channel_flow,
+    aipl_summary,
+    aipl_transitions,
+)
 from siyu.assets.fast import FAST_LABELS, fast, fast_at
 from siyu.assets.grow import GROW_LABELS, grow, lmdi
-from siyu.assets.pools import POOL_LABELS, POOL_TYPES, pool_summary, pool_transitions, pools
+from siyu.assets.pools import (
+    POOL_LABELS,
+    POOL_TYPES,
+    pool_summary,
+    pool_transitions,
+    pools,
+)
 from siyu.assets.rfm import RFM_GROUPS, rfm, rfm_summary
 from siyu.assets.ucmv import UCMV_LABELS, UCMV_STAGES, ucmv, ucmv_summary
 

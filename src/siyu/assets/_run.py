@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from siyu.workspace import Workspace
 
-__all__ = ["as_date", "bind", "default_as_of", "model_arrow", "snapshot"]
+__all__ = ["as_date", "bind", "default_as_of", "model_arrow", "per_user", "snapshot"]
 
 
 def as_date(value: dt.date | str | None, *, name: str = "date") -> dt.date | None:
@@ -74,3 +74,10 @@ def snapshot(ws: Workspace, as_of: dt.date) -> Iterator[Any]:
 def model_arrow(ws: Workspace, conn: Any, name: str, **given: Any) -> pa.Table:
     """Run model ``name`` on ``conn`` with bound parameters; a :class:`pyarrow.Table`."""
     return arrow(conn, load_model(name).sql, bind(ws, name, **given))
+
+
+def per_user(ws: "Workspace", name: str, as_of: dt.date | str | None, **given: Any) -> "pa.Table":
+    """Model ``name`` on the features snapshot at ``as_of`` (default: the last pay date)."""
+    t = default_as_of(ws, as_of)
+    with snapshot(ws, t) as conn:
+        return model_arrow(ws, conn, name, **{"as_of": t, **given})

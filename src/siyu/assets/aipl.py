@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from siyu._db import arrow
 from siyu._exceptions import ConfigError
 from siyu._sql import load_model
-from siyu.assets._run import as_date, default_as_of, model_arrow, snapshot
+from siyu.assets._run import as_date, default_as_of, per_user
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -31,9 +31,7 @@ _RANK = {s: i for i, s in enumerate(STAGES)}
 
 def aipl(ws: Workspace, as_of: dt.date | str | None = None) -> pa.Table:
     """Per-user AIPL stage at ``as_of``: a table ``user_id, stage`` over the universe (``none`` outside AIPL)."""
-    t = default_as_of(ws, as_of)
-    with snapshot(ws, t) as conn:
-        return model_arrow(ws, conn, "aipl")
+    return per_user(ws, "aipl", as_of)
 
 
 def aipl_summary(ws: Workspace, as_of: dt.date | str | None = None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from siyu._db import run
 from siyu._exceptions import ConfigError
-from siyu.assets._run import as_date, default_as_of, model_arrow, snapshot
+from siyu.assets._run import as_date, default_as_of, per_user
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -33,9 +33,7 @@ POOL_TYPES = tuple(POOL_LABELS)
 
 def pools(ws: Workspace, as_of: dt.date | str | None = None) -> pa.Table:
     """Per-user pools at ``as_of``: ``user_id, fan_pool, member_pool, customer_pool, high_intent``."""
-    t = default_as_of(ws, as_of)
-    with snapshot(ws, t) as conn:
-        return model_arrow(ws, conn, "pools", as_of=t)
+    return per_user(ws, "pools", as_of)
 
 
 def pool_summary(ws: Workspace, as_of: dt.date | str | None = None) -> dict[str, Any]:

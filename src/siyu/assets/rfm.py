@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from siyu.assets._run import default_as_of, model_arrow, snapshot
+from siyu.assets._run import default_as_of, model_arrow, per_user, snapshot
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -29,9 +29,7 @@ RFM_GROUPS = {
 
 def rfm(ws: Workspace, as_of: dt.date | str | None = None) -> pa.Table:
     """Per-buyer RFM at ``as_of``: ``user_id, recency, frequency, monetary, r, f, m, group``."""
-    t = default_as_of(ws, as_of)
-    with snapshot(ws, t) as conn:
-        return model_arrow(ws, conn, "rfm", as_of=t)
+    return per_user(ws, "rfm", as_of)
 
 
 def rfm_summary(ws: Workspace, as_of: dt.date | str | None = None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from siyu.assets._run import default_as_of, model_arrow, snapshot
+from siyu.assets._run import default_as_of, model_arrow, per_user, snapshot
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -25,9 +25,7 @@ UCMV_LABELS = {"U": ("用户", "User"), "C": ("消费者", "Consumer"), "M": ("�
 
 def ucmv(ws: Workspace, as_of: dt.date | str | None = None) -> pa.Table:
     """Per-user UCMV stage at ``as_of``: ``user_id, stage`` (empty outside UCMV)."""
-    t = default_as_of(ws, as_of)
-    with snapshot(ws, t) as conn:
-        return model_arrow(ws, conn, "ucmv")
+    return per_user(ws, "ucmv", as_of)
 
 
 def ucmv_summary(ws: Workspace, as_of: dt.date | str | None = None) -> dict[str, Any]:

@@ -1,5 +1,12 @@
 """The siyu data contract: table specs, formats, validation and loading (``shared/spec/DATA.md``)."""
 
-from siyu.contract.schema import CHANNEL_GROUPS, CONTRACT_VERSION, TABLES, Column, TableSpec, get_table
+from siyu.contract.schema import (
+    CHANNEL_GROUPS,
+    CONTRACT_VERSION,
+    TABLES,
+    Column,
+    TableSpec,
+    get_table,
+)
 
 __all__ = ["CHANNEL_GROUPS", "CONTRACT_VERSION", "Column", "TABLES", "TableSpec", "get_table"]
