@@ -147,9 +147,25 @@ def check_contract(tables: dict[str, pa.Table]) -> list[str]:
     return bad
 
 
-def _purchases(tables):
+def _window_orders(tables, start=dt.datetime(2024, 1, 1)):
+    """Orders of the exported window (the simulator also exports a year of order history before it)."""
     o = tables["orders"]
+    return o.filter(pc.greater_equal(o["paid_at"], pa.scalar(start, pa.timestamp("us"))))
+
+
+def _purchases(tables):
+    o = _window_orders(tables)
     return o.filter(pc.less(o["refund_amount"], o["amount"]))
+
+
+def test_order_history_before_the_window_has_orders_but_no_events(default):
+    tables, truth = default
+    o = tables["orders"]
+    start = pa.scalar(dt.datetime(2024, 1, 1), pa.timestamp("us"))
+    before = pc.sum(pc.less(o["paid_at"], start)).as_py()
+    assert before > 0.3 * o.num_rows and before == truth["realised"]["orders_history"]
+    assert pc.min(o["paid_at"]).as_py() >= dt.datetime(2023, 1, 1)
+    assert pc.min(tables["events"]["ts"]).as_py() >= dt.datetime(2024, 1, 1)
 
 
 def _band_figures(tables) -> dict[str, float]:
@@ -308,7 +324,7 @@ def test_diurnal_shape(default):
 
 def test_purchases_are_preceded_by_a_same_day_session(default):
     tables, _ = default
-    o, ev = tables["orders"], tables["events"]
+    o, ev = _window_orders(tables), tables["events"]
     visits = ev.filter(pc.equal(pc.cast(ev["type"], pa.string()), "visit"))
     u = np.r_[_users(visits["user_id"]), _users(o["user_id"])]
     t = np.r_[_us(visits["ts"]), _us(o["paid_at"])]

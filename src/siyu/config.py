@@ -18,7 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from siyu._exceptions import ConfigError
 
-__all__ = ["ModelConfig", "SiyuConfig", "WorkspaceSettings", "load_config", "dump_config"]
+__all__ = ["GAIN_IDS", "GainConfig", "ModelConfig", "SiyuConfig", "WorkspaceSettings", "dump_config", "load_config"]
 
 
 class _Strict(BaseModel):
@@ -96,11 +96,48 @@ class ModelConfig(_Strict):
         return v
 
 
+GAIN_IDS = ("G1", "G2", "G3", "A1", "A2", "A3", "I1", "I2", "I3", "N1", "N2", "N3")
+
+
+class GainConfig(_Strict):
+    """GAIN scoring and audiences (DOMAIN.md §4.2–4.3, PROP; weights are ``[model].gain_weights``)."""
+
+    score_mode: Literal["baseline", "target"] = Field(
+        "baseline", description="baseline: percentile within the brand's trailing monthly values; target: floor→target.")
+    baseline_months: int = Field(12, ge=3, le=36, description="Trailing monthly values a baseline score compares with.")
+    targets: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="Per indicator (G1…N3) the (floor, target) of target mode, e.g. I1 = [0.2, 0.5].")
+    audience_mode: Literal["internal", "platform"] = Field(
+        "internal", description="A1–A3 audiences from the brand's own orders, or platform crowds tagged in users.tags.")
+    platform_crowds: dict[str, str] = Field(
+        default_factory=lambda: {"A1": "高价值人群", "A2": "主力人群", "A3": "潜力人群"},
+        description="Platform mode: the users.tags tag of the crowd of A1, A2 and A3.")
+    weak_score: float = Field(40.0, ge=0, le=100, description="An indicator scoring below this is weak and diagnosed.")
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for k, (floor, target) in v.items():
+            if k not in GAIN_IDS:
+                raise ValueError(f"unknown GAIN indicator {k!r}; use {', '.join(GAIN_IDS)}")
+            if floor == target:
+                raise ValueError(f"{k}: floor and target must differ")
+        return v
+
+    @field_validator("platform_crowds")
+    @classmethod
+    def _crowds(cls, v: dict[str, str]) -> dict[str, str]:
+        if set(v) != {"A1", "A2", "A3"}:
+            raise ValueError("platform_crowds needs exactly the keys A1, A2, A3")
+        return v
+
+
 class SiyuConfig(_Strict):
-    """The whole configuration: ``[workspace]`` and ``[model]`` sections of ``siyu.toml``."""
+    """The whole configuration: ``[workspace]``, ``[model]`` and ``[gain]`` sections of ``siyu.toml``."""
 
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     model: ModelConfig = Field(default_factory=ModelConfig)
+    gain: GainConfig = Field(default_factory=GainConfig)
 
 
 def load_config(path: str | Path) -> SiyuConfig:

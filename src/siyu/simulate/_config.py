@@ -53,6 +53,11 @@ class SimulationConfig(BaseModel):
         description="Days of store history before `start`: buyers acquired then bring old customers, members and fans "
                     "into the window; their orders and events before `start` are not exported.")
 
+    order_history_days: int = Field(
+        365, ge=0, le=3650,
+        description="Days of prehistory whose orders (and order lines) are exported too, as a merchant's order "
+                    "history usually reaches further back than its behaviour logs (capped at prehistory_days).")
+
     # --- population ----------------------------------------------------------------------------
     buyer_share: float = Field(
         0.45, gt=0, le=1,

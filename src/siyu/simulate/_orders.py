@@ -76,7 +76,7 @@ def build_orders(cfg: SimulationConfig, cal: Calendar, cat: Catalog, pop: Popula
         reach_ch = np.array([channel_code(c) for c in REACH_CHANNELS], np.int8)
         ch[msg] = reach_ch[np.asarray(campaign_channel)[tx.campaign[msg]]]
     # window orders
-    w = (tx.t >= cal.window_lo) & (tx.t < cal.window_hi)
+    w = (tx.t >= cal.window_lo - min(cfg.order_history_days, cal.prehistory)) & (tx.t < cal.window_hi)
     idx = np.flatnonzero(w)
     day = cal.day_of(tx.t[idx])
     lo, sku, qty, line = pick_items(cfg, cat, rng, day, is_member[idx], cents[idx])

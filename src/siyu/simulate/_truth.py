@@ -25,8 +25,10 @@ def _ratio(a: float, b: float) -> float | None:
 
 def realised(cal: Calendar, pop: Population, o: Orders, members: Spells, follows: Spells,
              n_events: int) -> dict:
-    """Aggregates of the exported window (GMV, buyers, DOMAIN.md §10 figures)."""
-    buy = o.refund < o.cents
+    """Aggregates of the exported window (GMV, buyers, DOMAIN.md §10 figures); exported order history before the
+    window is counted only in ``orders_history``."""
+    in_window = o.t >= cal.window_lo
+    buy = (o.refund < o.cents) & in_window
     net = (o.cents - o.refund)[buy] / 100.0
     user, t = o.user[buy], o.t[buy]
     day = np.floor(t).astype(np.int64)
@@ -48,7 +50,8 @@ def realised(cal: Calendar, pop: Population, o: Orders, members: Spells, follows
     all_users = np.arange(pop.n)
     t_all = np.full(pop.n, cal.window_hi - 1e-6)
     return {
-        "orders": int(len(o.user)),
+        "orders": int(in_window.sum()),
+        "orders_history": int((~in_window).sum()),
         "purchases": int(buy.sum()),
         "buyers": int(len(buyers)),
         "gmv_net": round(gmv, 2),
