@@ -67,6 +67,16 @@ def test_bad_values_are_refused_with_the_key(tmp_path, body, words):
 
 
 def test_init_writes_a_complete_config_that_reloads_identically(tmp_path):
+    from siyu.config import WorkspaceSettings, config_template
+
     ws = Workspace.init(tmp_path / "w")
+    text = (ws.path / "siyu.toml").read_text()
     assert load_config(ws.path / "siyu.toml") == SiyuConfig()
-    assert "l_min_purchase_days = 2" in (ws.path / "siyu.toml").read_text()
+    assert "# l_min_purchase_days = 2" in text  # shown, commented out: defaults stay live
+    # uncommenting every line gives the same configuration; a chosen value is written live
+    chosen = SiyuConfig(workspace=WorkspaceSettings(tz="UTC"))
+    f = tmp_path / "all.toml"
+    f.write_text("\n".join(line[2:] if line.startswith("# ") and " = " in line else line
+                           for line in config_template(chosen).splitlines()))
+    assert load_config(f) == chosen
+    assert '\ntz = "UTC"' in config_template(chosen)

@@ -18,7 +18,8 @@ from pydantic import ValidationError as PydanticValidationError
 
 from siyu._exceptions import ConfigError
 
-__all__ = ["GAIN_IDS", "GainConfig", "ModelConfig", "SiyuConfig", "WorkspaceSettings", "dump_config", "load_config"]
+__all__ = ["GAIN_IDS", "GainConfig", "ModelConfig", "SiyuConfig", "WorkspaceSettings", "config_template", "dump_config",
+           "load_config"]
 
 
 class _Strict(BaseModel):
@@ -97,16 +98,26 @@ class ModelConfig(_Strict):
 
 
 GAIN_IDS = ("G1", "G2", "G3", "A1", "A2", "A3", "I1", "I2", "I3", "N1", "N2", "N3")
+#: siyu's reference (floor, target) per GAIN indicator (PROP: no benchmark is published, DOMAIN.md §4.1, §12);
+#: anchored where DOMAIN.md §10 offers a number (repeat ≈ half of buyers for strong brands, I→P 15 % example)
+REFERENCE_TARGETS: dict[str, tuple[float, float]] = {
+    "G1": (0.10, 0.50), "G2": (0.30, 0.70), "G3": (-0.20, 0.30),
+    "A1": (0.15, 0.50), "A2": (0.05, 0.30), "A3": (0.05, 0.25),
+    "I1": (0.10, 0.50), "I2": (0.20, 0.60), "I3": (0.20, 0.80),
+    "N1": (0.20, 0.50), "N2": (0.20, 0.60), "N3": (0.15, 0.50),
+}
 
 
 class GainConfig(_Strict):
     """GAIN scoring and audiences (DOMAIN.md §4.2–4.3, PROP; weights are ``[model].gain_weights``)."""
 
     score_mode: Literal["baseline", "target"] = Field(
-        "baseline", description="baseline: percentile within the brand's trailing monthly values; target: floor→target.")
+        "target", description="target: linear from floor (0) to target (100), comparable across stores; baseline: "
+                              "percentile within the brand's own trailing monthly values (both are always reported).")
     baseline_months: int = Field(12, ge=3, le=36, description="Trailing monthly values a baseline score compares with.")
     targets: dict[str, tuple[float, float]] = Field(
-        default_factory=dict, description="Per indicator (G1…N3) the (floor, target) of target mode, e.g. I1 = [0.2, 0.5].")
+        default_factory=lambda: dict(REFERENCE_TARGETS),
+        description="Per indicator (G1…N3) the (floor, target) of target mode; defaults are siyu's reference points.")
     audience_mode: Literal["internal", "platform"] = Field(
         "internal", description="A1–A3 audiences from the brand's own orders, or platform crowds tagged in users.tags.")
     platform_crowds: dict[str, str] = Field(
@@ -167,3 +178,32 @@ def dump_config(config: SiyuConfig) -> str:
     import tomli_w
 
     return tomli_w.dumps(config.model_dump(mode="json"))
+
+
+def _toml_value(v: object) -> str:
+    """A TOML value on one line (inline tables for mappings)."""
+    import json
+    import re
+
+    if isinstance(v, dict):
+        keys = [k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else json.dumps(k, ensure_ascii=False) for k in v]
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in zip(keys, v.values())) + " }"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return json.dumps(v, ensure_ascii=False)
+
+
+def config_template(config: SiyuConfig | None = None) -> str:
+    """The ``siyu.toml`` written by ``siyu init``: every setting shown, commented out (so defaults stay live),
+    except the values of ``config`` that differ from the defaults."""
+    default = SiyuConfig().model_dump(mode="json")
+    chosen = (config or SiyuConfig()).model_dump(mode="json")
+    lines = ["# siyu workspace configuration. Every key is optional; uncomment to change a default.",
+             "# Defaults: shared/spec/DOMAIN.md §11 and docs/; `siyu config` prints the effective values.", ""]
+    for section, values in default.items():
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            text = f"{key} = {_toml_value(chosen[section][key])}"
+            lines.append(text if chosen[section][key] != value else "# " + text)
+        lines.append("")
+    return "\n".join(lines)

@@ -23,7 +23,7 @@ from typing import Any
 
 from siyu._db import one, run
 from siyu._exceptions import ConfigError, WorkspaceError
-from siyu.config import SiyuConfig, dump_config, load_config
+from siyu.config import SiyuConfig, config_template, load_config
 
 __all__ = ["DB_FILE", "CONFIG_FILE", "DEFAULT_WORKSPACE", "Workspace", "resolve_workspace_path"]
 
@@ -79,8 +79,7 @@ class Workspace:
         root.mkdir(parents=True, exist_ok=True)
         cfg_path = root / CONFIG_FILE
         if not cfg_path.exists():
-            cfg_path.write_text("# siyu workspace configuration (every key is optional; defaults: DOMAIN.md §11)\n"
-                                + dump_config(config or SiyuConfig()), encoding="utf-8")
+            cfg_path.write_text(config_template(config), encoding="utf-8")
         elif config is not None:
             raise ConfigError(f"{cfg_path} already exists; edit it instead of passing a configuration")
         load_or_create_key(root, create=not (root / "siyu.key").exists() and not os.environ.get("SIYU_SECRET_KEY"))

@@ -96,16 +96,9 @@ ACTIONS: dict[str, Action] = {
                  "spend_per_member_buyer-spend_per_nonmember_buyer"),
 }
 
-#: LINK+ relationship-vs-大盘 multiples and their handbook references (DOMAIN.md §10 #2–#4)
-LINK_REFERENCES = {"revisit": 2.5, "browse_depth": 1.8, "kedanjia": 2.7}
-LINK_ACTIONS = {
-    "revisit": ("粉丝会员回访偏低：用上新预告、会员日和群聊内容拉动30天回访",
-                "Relationship users revisit too little: new-product previews, member days and group-chat content"),
-    "browse_depth": ("逛店深度偏低：会员专享货架和千人千面推荐",
-                     "Browse depth is low: a members-only shelf and personalised recommendations"),
-    "kedanjia": ("会员客单价优势偏小：会员价阶梯、组合装和满减门槛",
-                 "The member spend premium is small: tiered member prices, bundles and spend thresholds"),
-}
+#: the LINK+ step each indicator's action works on (DOMAIN.md §5: Lead, Interlock, Engage, Keep)
+LINK_STEP = {"G1": "L", "G2": "L", "G3": "L", "A1": "K", "A2": "K", "A3": "L", "I1": "I", "I2": "N", "I3": "N",
+             "N1": "K", "N2": "K", "N3": "K"}
 
 
 def _value_per_user(row: dict[str, Any], key: str) -> float:
@@ -115,12 +108,11 @@ def _value_per_user(row: dict[str, Any], key: str) -> float:
     return row[key] or 0.0
 
 
-def diagnose(ws: "Workspace", result: dict[str, Any], link: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def diagnose(ws: "Workspace", result: dict[str, Any]) -> list[dict[str, Any]]:
     """Recommended actions for the weak indicators of a :func:`siyu.gain.gain` result (weakest first).
 
-    An indicator is weak when its score is below ``[gain].weak_score``, or, when it has no score, when it belongs
-    to the weakest dimension. With a LINK+ result, relationship multiples below the handbook's references are
-    diagnosed too.
+    An indicator is weak when its score is below ``[gain].weak_score``. Each action names the LINK+ step it
+    works on, so a weak indicator is also a weak step of the private-domain funnel.
     """
     cfg = ws.config.gain
     row = ws.query(load_model("gain_value_per_user").sql, bind(ws, "gain_value_per_user", as_of=result["as_of"])
@@ -136,21 +128,13 @@ def diagnose(ws: "Workspace", result: dict[str, Any], link: dict[str, Any] | Non
         else:
             hist = [s[k] for s in result["trend"][:-1] if s[k] is not None]
             reference = statistics.median(hist) if hist else ind["value"]
-        users = max(0, math.ceil((reference - ind["value"]) * (ind["denominator"] or 0))) if k != "G3" else \
-            max(0, math.ceil((reference - ind["value"]) * (ind["denominator"] or 0)))
+        # users who would have to move for the indicator to reach the reference (G3: more new buyers)
+        users = max(0, math.ceil((reference - ind["value"]) * (ind["denominator"] or 0)))
         a = ACTIONS[k]
         out.append({"indicator": k, "name_zh": ind["name_zh"], "name_en": ind["name_en"], "score": score,
                     "value": ind["value"], "reference": reference, "opportunity_users": users,
                     "opportunity_gmv": round(users * _value_per_user(row, a.value), 2),
-                    "lever_zh": a.lever_zh, "lever_en": a.lever_en, "action_zh": a.action_zh, "action_en": a.action_en})
-    if link:
-        for k, ref in LINK_REFERENCES.items():
-            m = link.get("multiples", {}).get(k)
-            v = m.get("value") if isinstance(m, dict) else m
-            if v is not None and v < ref:
-                zh, en = LINK_ACTIONS[k]
-                out.append({"indicator": f"LINK+ {k}", "name_zh": zh.split("：")[0], "name_en": k, "score": None,
-                            "value": v, "reference": ref, "opportunity_users": None, "opportunity_gmv": None,
-                            "lever_zh": "LINK+", "lever_en": "LINK+", "action_zh": zh, "action_en": en})
+                    "link_step": LINK_STEP[k], "lever_zh": a.lever_zh, "lever_en": a.lever_en,
+                    "action_zh": a.action_zh, "action_en": a.action_en})
     out.sort(key=lambda r: (r["score"] is None, r["score"] if r["score"] is not None else 0))
     return out

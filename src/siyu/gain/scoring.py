@@ -1,8 +1,11 @@
 """GAIN scores: indicator scores in baseline or target mode, dimension scores, the GAIN score, the trend.
 
-DOMAIN.md §4.3 (PROP): an indicator score is in [0, 100]; *baseline* mode (default) places the current value
-within the brand's own trailing monthly values (50 = typical for this brand), *target* mode is linear between a
-merchant-set floor (0) and target (100), clipped. Dimension score = mean of its indicator scores; GAIN score =
+DOMAIN.md §4.3 (PROP): an indicator score is in [0, 100]; *baseline* mode places the current value within the
+brand's own trailing monthly values (50 = typical for this brand), *target* mode is linear between a
+merchant-set floor (0) and target (100), clipped. DOMAIN.md proposes baseline as the default; siyu scores in
+target mode by default (with reference floors and targets, ``[gain].targets``) because a baseline score
+compares a brand only with itself: a store that has always been weak scores 50, and two stores cannot be
+compared. Both scores are always reported (``score`` in the configured mode, ``baseline_score`` beside it). Dimension score = mean of its indicator scores; GAIN score =
 weighted mean of the dimensions (``[model].gain_weights``, equal by default because no official weights are
 public).
 
@@ -96,7 +99,9 @@ def gain(ws: "Workspace", as_of: dt.date | str | None = None, *, series: list[di
     for k, ind in INDICATORS.items():
         hist = [h["indicators"][k]["value"] for h in history]
         indicators[k] = {"name_zh": ind.name_zh, "name_en": ind.name_en, "dimension": ind.dimension, **now[k],
-                         "score": indicator_score(now[k]["value"], hist, mode=cfg.score_mode, target=cfg.targets.get(k))}
+                         "score": indicator_score(now[k]["value"], hist, mode=cfg.score_mode, target=cfg.targets.get(k)),
+                         "baseline_score": indicator_score(now[k]["value"], hist, mode="baseline"),
+                         "target": cfg.targets.get(k)}
     dims = {d: _mean([v["score"] for v in indicators.values() if v["dimension"] == d]) for d in DIMENSIONS}
     weights = dict(zip(DIMENSIONS, ws.config.model.gain_weights))
     scored = {d: s for d, s in dims.items() if s is not None}
