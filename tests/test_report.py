@@ -53,7 +53,9 @@ def test_every_chart_draws_in_chromium(good_ws, tmp_path):
         assert page.external_requests == []
     ids = {c["id"] for c in charts}
     assert {"chart-daily-gmv", "chart-monthly-gmv", "chart-channel-groups", "chart-channels", "chart-aipl-funnel",
-            "chart-aipl-flow", "chart-fast", "chart-pools", "chart-pool-flow", "chart-grow", "chart-grow-new-old"} <= ids
+            "chart-aipl-flow", "chart-fast", "chart-pools", "chart-pool-flow", "chart-grow", "chart-grow-new-old",
+            "chart-gain-radar", "chart-gain-indicators", "chart-gain-trend", "chart-link-funnel",
+            "chart-link-multiples"} <= ids
     for c in charts:
         assert c["traces"] >= 1 and c["marks"] >= 1 and c["width"] > 200, c
     assert (tmp_path / "report.png").stat().st_size > 20_000

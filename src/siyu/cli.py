@@ -197,6 +197,7 @@ def forget(ctx: typer.Context, user_id: Annotated[str, typer.Argument(help="The 
 
 
 from siyu import cli_assets as _cli_assets  # noqa: E402,F401  (registers the customer-asset commands)
+from siyu import cli_health as _cli_health  # noqa: E402,F401  (registers gain and link)
 
 
 class _progress:

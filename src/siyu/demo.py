@@ -49,6 +49,8 @@ def run_demo(workspace: str | Path | None = None, *, users: int = DEMO_DEFAULTS[
     from siyu import assets
     from siyu.assets.grow import grow
     from siyu.contract.schema import TABLES
+    from siyu.gain import diagnose, gain
+    from siyu.link import link_plus
     from siyu.report import build_report
     from siyu.simulate import SCENARIOS, SimulationConfig, simulate_store, write_store
     from siyu.summary import store_summary
@@ -71,8 +73,12 @@ def run_demo(workspace: str | Path | None = None, *, users: int = DEMO_DEFAULTS[
     assets_out = {"aipl": assets.aipl_summary(ws, t), "pools": assets.pool_summary(ws, t),
                   "fast": assets.fast(ws, t), "grow": grow(ws, t, t - dt.timedelta(days=ws.config.model.grow_days))}
     assets.pool_transitions(ws, t - dt.timedelta(days=28), t)  # stored for audiences and reports
-    step("report", 0.92)
-    out = build_report(ws, report or ws.path / "report.html", as_of=summary["as_of"])
+    step("GAIN and LINK+", 0.88)
+    assets_out["gain"] = gain(ws, t)
+    assets_out["diagnosis"] = diagnose(ws, assets_out["gain"])
+    assets_out["link"] = link_plus(ws, t)
+    step("report", 0.94)
+    out = build_report(ws, report or ws.path / "report.html", as_of=summary["as_of"], precomputed=assets_out)
     step("done", 1.0)
     return {"workspace": ws.path, "loads": loads, "summary": summary, "assets": assets_out, "report": out,
             "truth": truth}

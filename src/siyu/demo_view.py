@@ -78,6 +78,34 @@ def _print_assets(console: Console, a: dict[str, Any]) -> None:
         t.add_row(label, *(f"{r[k]:,.0f}" for k in ("delta", "G", "R", "O")))
     console.print(t)
     console.print(f"G {GROW_LABELS['G'][0]} · R {GROW_LABELS['R'][0]} · O {GROW_LABELS['O'][0]}")
+    _print_gain(console, a)
+
+
+def _print_gain(console: Console, a: dict[str, Any]) -> None:
+    from siyu.gain import DIMENSIONS
+
+    g = a["gain"]
+    t = Table(title=f"GAIN 用户价值健康度 · {_num(g['score'])} ({g['mode']} mode)")
+    t.add_column("维度 dimension")
+    t.add_column("得分 score", justify="right")
+    for d, (zh, en) in DIMENSIONS.items():
+        mark = " ← 最弱 weakest" if d == g["weakest_dimension"] else ""
+        t.add_row(f"{d} {zh} {en}{mark}", _num(g["dimensions"][d]))
+    console.print(t)
+    for d in a["diagnosis"][:3]:
+        console.print(f"[bold]{d['indicator']} {d['name_zh']}[/] {d['name_en']} → {d['action_zh']}\n"
+                      f"   {d['action_en']} (机会 opportunity {d['opportunity_users']:,} users, "
+                      f"¥{d['opportunity_gmv']:,.0f})", highlight=False)
+    m = a["link"]["multiples"]
+    parts = []
+    for k in ("revisit", "kedanjia", "repeat_rate"):
+        v = m[k]["value"] if isinstance(m[k], dict) else m[k]
+        parts.append(f"{k} {_num(v, '.2f')}×")
+    console.print("LINK+ 关系用户 ÷ 大盘 relationship ÷ all: " + ", ".join(parts))
+
+
+def _num(v: Any, spec: str = ".0f") -> str:
+    return "–" if v is None else format(v, spec)
 
 
 def _pct(v: Any) -> str:

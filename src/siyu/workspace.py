@@ -218,6 +218,16 @@ class Workspace:
         from siyu import assets
         return assets.customer_assets(self, as_of)
 
+    def gain(self, as_of=None):
+        """GAIN health score with its 12 indicators and trend (see :func:`siyu.gain.gain`)."""
+        from siyu.gain import gain
+        return gain(self, as_of)
+
+    def link_plus(self, as_of=None):
+        """LINK+ funnel for relationship users and the 大盘 (see :func:`siyu.link.link_plus`)."""
+        from siyu.link import link_plus
+        return link_plus(self, as_of)
+
     # -- writing ---------------------------------------------------------------------------
     def _write(self, fn):
         if self.read_only:

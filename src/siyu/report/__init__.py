@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from siyu.workspace import Workspace
 
-__all__ = ["SECTIONS", "Section", "build_report", "register_section"]
+__all__ = ["SECTIONS", "Section", "build_report", "cached", "register_section"]
 
 
 class Section(dict):
@@ -36,6 +36,14 @@ def register_section(name: str, position: int) -> Callable[[SectionFn], SectionF
     return deco
 
 
+def cached(summary: dict[str, Any], key: str, compute: Callable[[], Any]) -> Any:
+    """A result shared between sections and with the caller (``build_report(..., precomputed=...)``)."""
+    store = summary.setdefault("_cache", {})
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
 def figure_html(fig: Any, div_id: str) -> str:
     """A plotly figure as an HTML fragment (plotly.js itself is inlined once by the page)."""
     fig.update_layout(template="plotly_white", margin=dict(l=40, r=20, t=50, b=40), height=360,
@@ -44,17 +52,24 @@ def figure_html(fig: Any, div_id: str) -> str:
                        config={"displaylogo": False, "responsive": True})
 
 
-def build_report(ws: Workspace, out: str | Path, *, as_of: dt.date | str | None = None) -> Path:
-    """Write the HTML report for snapshot ``as_of`` to ``out``; returns the path."""
+def build_report(ws: Workspace, out: str | Path, *, as_of: dt.date | str | None = None,
+                 precomputed: dict[str, Any] | None = None) -> Path:
+    """Write the HTML report for snapshot ``as_of`` to ``out``; returns the path.
+
+    ``precomputed`` holds results the caller already has (keys: ``aipl``, ``pools``, ``fast``, ``grow``, ``gain``,
+    ``diagnosis``, ``link``), so that ``siyu demo`` does not compute them twice.
+    """
     import jinja2
     from plotly.offline import get_plotlyjs
 
     from siyu import __version__
     from siyu.report import sections as _sections  # noqa: F401  (registers the built-in sections)
     from siyu.report import sections_assets as _assets  # noqa: F401
+    from siyu.report import sections_health as _health  # noqa: F401
     from siyu.summary import KPI_LABELS, store_summary
 
     summary = store_summary(ws, as_of)
+    summary["_cache"] = dict(precomputed or {})
     built = [s for s in (fn(ws, summary) for _, fn in sorted(SECTIONS.values(), key=lambda v: v[0])) if s]
     env = jinja2.Environment(loader=jinja2.PackageLoader("siyu.report", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]))

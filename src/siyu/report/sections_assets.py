@@ -6,7 +6,7 @@ import datetime as dt
 import html
 from typing import Any
 
-from siyu.report import Section, figure_html, register_section
+from siyu.report import Section, cached, figure_html, register_section
 
 _FLOW_DAYS = 30
 
@@ -36,7 +36,7 @@ def aipl_section(ws: Any, summary: dict[str, Any]) -> Section:
     from siyu.assets import STAGE_LABELS, STAGES, aipl_summary, aipl_transitions
 
     t = summary["as_of"]
-    s = aipl_summary(ws, t)
+    s = cached(summary, "aipl", lambda: aipl_summary(ws, t))
     names = [f"{STAGE_LABELS[x][0]} {x}" for x in STAGES[1:]]
     fig = go.Figure(go.Funnel(y=names, x=[s["counts"][x] for x in STAGES[1:]], textinfo="value+percent total",
                               marker={"color": ["#ffc38a", "#ff9f45", "#ff7a1a", "#e65c00"]}))
@@ -69,7 +69,7 @@ def fast_section(ws: Any, summary: dict[str, Any]) -> Section:
 
     from siyu.assets import FAST_LABELS, fast
 
-    res = fast(ws, summary["as_of"])
+    res = cached(summary, "fast", lambda: fast(ws, summary["as_of"]))
     rows = [{"metric": f"{k} · {z} · {e}", "value": res["current"][k], "previous": res["previous"][k],
              "pop": res["change"][k]["pop"]["rel"], "yoy": res["change"][k]["yoy"]["rel"]}
             for k, (z, e) in FAST_LABELS.items()]
@@ -91,7 +91,7 @@ def pools_section(ws: Any, summary: dict[str, Any]) -> Section:
     from siyu.assets import POOL_LABELS, POOL_TYPES, pool_summary, pool_transitions
 
     t = summary["as_of"]
-    s = pool_summary(ws, t)
+    s = cached(summary, "pools", lambda: pool_summary(ws, t))
     titles = {"fan": "粉丝 Fans", "member": "会员 Members", "customer": "客户 Customers"}
     fig = go.Figure([go.Bar(name=titles[k], x=[f"{POOL_LABELS[k][c][0]} {c}" for c in POOL_LABELS[k]],
                             y=list(s[k].values())) for k in POOL_TYPES])
@@ -124,7 +124,7 @@ def grow_section(ws: Any, summary: dict[str, Any]) -> Section:
     from siyu.assets.grow import GROW_LABELS, grow
 
     t = summary["as_of"]
-    g = grow(ws, t, t - dt.timedelta(days=ws.config.model.grow_days))
+    g = cached(summary, "grow", lambda: grow(ws, t, t - dt.timedelta(days=ws.config.model.grow_days)))
     tot = g["total"]
     fig = go.Figure(go.Waterfall(
         x=[f"GMV {g['from']}", f"{GROW_LABELS['G'][0]} G", f"{GROW_LABELS['R'][0]} R", f"{GROW_LABELS['O'][0]} O",
