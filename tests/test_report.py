@@ -59,3 +59,27 @@ def test_every_chart_draws_in_chromium(good_ws, tmp_path):
     for c in charts:
         assert c["traces"] >= 1 and c["marks"] >= 1 and c["width"] > 200, c
     assert (tmp_path / "report.png").stat().st_size > 20_000
+
+
+def test_report_of_a_simulated_store_draws_every_chart_and_prints_to_pdf(tmp_path):
+    from browser import require_browser
+    from conftest import run_cli
+
+    require_browser()
+    ws = tmp_path / "ws"
+    assert run_cli("-w", str(ws), "demo", "--users", "3000").returncode == 0
+    html = ws / "report.html"
+    with browser_page() as page:
+        page.goto(html.as_uri())
+        page.wait_for_function("[...document.querySelectorAll('.js-plotly-plot')].every(d => d.querySelector('.main-svg'))",
+                               timeout=30_000)
+        charts = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].map(d => ({
+            id: d.id, marks: d.querySelectorAll('.trace, .slice, .point, .bars path, .js-line, .sankey-node').length}))""")
+        rows = page.evaluate("document.querySelectorAll('#gain-indicators tbody tr').length")
+        assert page.external_requests == []
+    assert len(charts) >= 16 and all(c["marks"] > 0 for c in charts), charts
+    assert rows == 12
+    res = run_cli("-w", str(ws), "report", "--out", str(tmp_path / "r.pdf"))
+    assert res.returncode == 0, res.stderr
+    pdf = (tmp_path / "r.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 100_000

@@ -25,6 +25,11 @@ class Fmt(str, Enum):
     csv = "csv"
 
 
+class ReportFmt(str, Enum):
+    html = "html"
+    pdf = "pdf"
+
+
 class FileFmt(str, Enum):
     parquet = "parquet"
     csv = "csv"
@@ -133,13 +138,19 @@ def summary(ctx: typer.Context,
 
 @app.command()
 def report(ctx: typer.Context,
-           out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")] = Path("report.html"),
-           as_of: Annotated[Optional[str], typer.Option("--as-of", help="Snapshot date YYYY-MM-DD [default: last pay date].")] = None
+           out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")] = Path("report.html"),
+           as_of: Annotated[Optional[str], typer.Option("--as-of", help="Snapshot date YYYY-MM-DD [default: last pay date].")] = None,
+           fmt: Annotated[ReportFmt, typer.Option("--format", "-f", help="html, or pdf (printed by headless Chromium).")] = None
            ) -> None:
-    """Write the self-contained HTML report (charts, bilingual labels; works offline)."""
-    from siyu.report import build_report
+    """Write the self-contained HTML report (charts, bilingual labels; works offline), or a PDF of it."""
+    from siyu.report import build_report, html_to_pdf
 
-    path = build_report(_ws(ctx), out, as_of=as_of)
+    fmt = fmt or (ReportFmt.pdf if out.suffix.lower() == ".pdf" else ReportFmt.html)
+    if fmt is ReportFmt.pdf:
+        html_path = build_report(_ws(ctx), out.with_suffix(".html"), as_of=as_of)
+        path = html_to_pdf(html_path, out)
+    else:
+        path = build_report(_ws(ctx), out, as_of=as_of)
     console.print(f"report written: {path}")
 
 

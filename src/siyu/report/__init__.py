@@ -16,7 +16,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from siyu.workspace import Workspace
 
-__all__ = ["SECTIONS", "Section", "build_report", "cached", "register_section"]
+__all__ = ["SECTIONS", "Section", "build_report", "cached", "html_to_pdf", "register_section"]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]
 
 
 class Section(dict):
@@ -95,3 +99,31 @@ def _fmt(key: str, v: Any) -> str:
     if key in ("gmv", "member_gmv", "kedanjia", "bidanjia", "member_kedanjia"):
         return f"¥{float(v):,.2f}"
     return f"{int(v):,}"
+
+
+def html_to_pdf(html_path: str | Path, out: str | Path, *, executable: str = CHROMIUM) -> Path:
+    """Print a report to PDF with headless Chromium driven by Playwright (charts drawn first).
+
+    Needs the ``playwright`` package (extra ``dev`` or ``web``) and a Chromium at ``executable``; no browser is
+    downloaded.
+    """
+    from siyu._exceptions import ConfigError
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise ConfigError("PDF output needs playwright: pip install 'siyu[web]'") from None
+    if not Path(executable).exists():
+        raise ConfigError(f"PDF output needs Chromium at {executable} (Debian: apt-get install chromium)")
+    out = Path(out)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(Path(html_path).resolve().as_uri())
+            page.wait_for_function("[...document.querySelectorAll('.js-plotly-plot')].every(d => d.querySelector('.main-svg'))",
+                                   timeout=60_000)
+            page.pdf(path=str(out), format="A4", print_background=True, scale=0.7)
+        finally:
+            browser.close()
+    return out
