@@ -34,8 +34,10 @@ def cli_reference() -> str:
     from siyu.cli import app
 
     parts = ["### `siyu`\n\n```text\n" + _help() + "\n```"]
-    for name in get_command(app).commands:
+    for name, cmd in get_command(app).commands.items():
         parts.append(f"### `siyu {name}`\n\n```text\n" + _help(name) + "\n```")
+        for sub in getattr(cmd, "commands", {}):
+            parts.append(f"### `siyu {name} {sub}`\n\n```text\n" + _help(name, sub) + "\n```")
     return "\n\n".join(parts)
 
 

@@ -79,6 +79,11 @@ class ModelConfig(_Strict):
     grow_days: int = Field(90, ge=1, description="GROW period length in days (siyu).")
     grow_frequency: Literal["orders", "purchase_days"] = Field(
         "orders", description="GROW frequency F: orders or purchase days per buyer.")
+    # CLV (siyu; docs/clv.md)
+    clv_min_repeat_buyers: int = Field(100, ge=1, description="Fewer repeat buyers than this: CLV models refuse to fit.")
+    clv_min_history_days: int = Field(90, ge=1, description="Less order history than this (days): CLV models refuse to fit.")
+    clv_margin: float = Field(0.3, gt=0, le=1, description="Gross margin applied to predicted spend for CLV in money.")
+    clv_discount_rate: float = Field(0.10, ge=0, description="Annual discount rate of predicted CLV.")
     gain_weights: tuple[float, float, float, float] = Field(
         (0.25, 0.25, 0.25, 0.25), description="Weights of the GAIN dimensions G, A, I, N (sum to 1).")
 

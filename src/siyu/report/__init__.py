@@ -69,6 +69,7 @@ def build_report(ws: Workspace, out: str | Path, *, as_of: dt.date | str | None 
     from siyu import __version__
     from siyu.report import sections as _sections  # noqa: F401  (registers the built-in sections)
     from siyu.report import sections_assets as _assets  # noqa: F401
+    from siyu.report import sections_clv as _clv  # noqa: F401
     from siyu.report import sections_health as _health  # noqa: F401
     from siyu.summary import KPI_LABELS, store_summary
 

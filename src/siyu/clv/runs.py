@@ -1,0 +1,169 @@
+"""CLV on a workspace: fit a model on the workspace's orders (or any transaction file), measure it on a holdout,
+predict per-customer CLV and store the predictions (table ``clv_predictions``) for audiences and GAIN.
+
+Models are a registry (:data:`MODELS`): ``bgnbd``, ``pnbd``, ``mbgnbd`` (continuous time), ``bgbb`` (discrete
+time, per period) and ``gg`` (Gamma-Gamma spend).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from siyu._db import arrow, run
+from siyu._exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from siyu.workspace import Workspace
+
+__all__ = ["MODELS", "fit_model", "make_model", "predict"]
+
+
+def _registry() -> dict[str, type]:
+    from siyu.clv.bgbb import BetaGeoBetaBinom
+    from siyu.clv.bgnbd import BetaGeo
+    from siyu.clv.gamma_gamma import GammaGamma
+    from siyu.clv.mbgnbd import ModifiedBetaGeo
+    from siyu.clv.pnbd import ParetoNBD
+
+    return {"bgnbd": BetaGeo, "pnbd": ParetoNBD, "mbgnbd": ModifiedBetaGeo, "bgbb": BetaGeoBetaBinom,
+            "gg": GammaGamma}
+
+
+#: model name -> estimator class (resolved on first use, so ``import siyu.clv`` stays cheap)
+MODELS = ("bgnbd", "pnbd", "mbgnbd", "bgbb", "gg")
+
+
+def make_model(name: str) -> Any:
+    """A new, unfitted estimator of model ``name``."""
+    reg = _registry()
+    if name not in reg:
+        raise ConfigError(f"unknown CLV model {name!r}; choose from {', '.join(MODELS)}")
+    return reg[name]()
+
+
+def _source(ws: "Workspace | None", input_file: str | Path | None) -> Any:
+    if input_file is not None:
+        return Path(input_file)
+    if ws is None:
+        raise ConfigError("give a workspace or an --input file")
+    return ws
+
+
+def fit_model(ws: "Workspace | None", model: str, *, calibration_end: dt.date, holdout_end: dt.date | None = None,
+              time_unit: str = "W", input_file: str | Path | None = None, customer_col: str = "user_id",
+              time_col: str = "paid_at", amount_col: str = "amount") -> dict[str, Any]:
+    """Fit ``model`` on the summary at ``calibration_end``; with ``holdout_end`` also report holdout metrics.
+
+    Returns
+    -------
+    dict
+        ``model, params, standard_errors, log_likelihood, n_customers, n_distinct, calibration_end, time_unit``
+        and, with a holdout, ``holdout`` (``error_metrics`` and ``conditional_expectations``).
+    """
+    from siyu.clv.summary import discrete_summary, rfm_summary
+    from siyu.clv.validation import conditional_expectations, error_metrics
+    from siyu.clv.value import UNIT_DAYS, check_sufficiency
+
+    cols = {"customer_col": customer_col, "time_col": time_col, "amount_col": amount_col}
+    src = _source(ws, input_file)
+    est = make_model(model)
+    if model == "bgbb":
+        summary = discrete_summary(src, calibration_end=calibration_end, period=time_unit, **cols)
+    else:
+        summary = rfm_summary(src, calibration_end=calibration_end, holdout_end=holdout_end, time_unit=time_unit,
+                              **cols)
+    cfg = ws.config.model if ws is not None else None
+    if model != "gg" and cfg is not None:
+        check_sufficiency(summary, min_repeat_buyers=cfg.clv_min_repeat_buyers,
+                          min_history_days=cfg.clv_min_history_days, unit_days=UNIT_DAYS[time_unit])
+    est.fit(summary)
+    out: dict[str, Any] = {"model": model, "params": est.params_, "standard_errors": est.standard_errors_,
+                           "log_likelihood": est.log_likelihood_, "n_customers": est.n_customers_,
+                           "n_distinct": est.n_distinct_, "calibration_end": calibration_end, "time_unit": time_unit}
+    if holdout_end is not None and model not in ("gg", "bgbb"):
+        out["holdout"] = {"holdout_end": holdout_end, "metrics": error_metrics(est, summary),
+                          "conditional_expectations": conditional_expectations(est, summary)}
+    return out
+
+
+def predict(ws: "Workspace", *, horizon_days: float, model: str = "bgnbd", calibration_end: dt.date | None = None,
+            time_unit: str = "W", out: str | Path | None = None, store: bool = True) -> dict[str, Any]:
+    """Fit ``model`` and Gamma-Gamma on all orders up to ``calibration_end`` and predict every customer's CLV.
+
+    The predictions replace the workspace table ``clv_predictions`` and, with ``out``, are written to a file
+    (.csv, .parquet, .jsonl).
+    """
+    import pyarrow as pa
+
+    from siyu.clv.summary import rfm_summary
+    from siyu.clv.value import UNIT_DAYS, check_sufficiency, clv
+
+    if model in ("gg", "bgbb"):
+        raise ConfigError("predict needs a continuous-time purchase model: bgnbd, pnbd or mbgnbd")
+    t = calibration_end or ws.last_date()
+    summary = rfm_summary(ws, calibration_end=t, time_unit=time_unit)
+    m = ws.config.model
+    check_sufficiency(summary, min_repeat_buyers=m.clv_min_repeat_buyers, min_history_days=m.clv_min_history_days,
+                      unit_days=UNIT_DAYS[time_unit])
+    purchase = make_model(model).fit(summary)
+    gg = make_model("gg").fit(summary)
+    with ws.session() as conn:
+        conn.register("_clv_ids", summary.select(["customer_id"]))
+        try:
+            historic = arrow(conn, "SELECT s.customer_id, coalesce(sum(o.amount - coalesce(o.refund_amount, 0)), 0)::DOUBLE "
+                                   "AS spend FROM _clv_ids s LEFT JOIN orders o ON o.user_id = s.customer_id "
+                                   "AND coalesce(o.refund_amount, 0) < o.amount AND CAST(o.paid_at AS DATE) <= $t "
+                                   "GROUP BY s.customer_id", {"t": t})
+        finally:
+            conn.unregister("_clv_ids")
+    spend = dict(zip(historic.column("customer_id").to_pylist(), historic.column("spend").to_pylist()))
+    hist = np.array([spend.get(c, 0.0) for c in summary.column("customer_id").to_pylist()])
+    values = clv(summary, horizon_days, m.clv_margin, m.clv_discount_rate, model=purchase, gamma_gamma=gg,
+                 time_unit=time_unit, historic=hist, calibration_end=t)
+    table = pa.table({
+        "customer_id": summary.column("customer_id"), "model": pa.array([model] * summary.num_rows),
+        "calibration_end": pa.array([t] * summary.num_rows, pa.date32()),
+        "horizon_days": pa.array([horizon_days] * summary.num_rows, pa.float64()),
+        "frequency": summary.column("frequency"), "recency": summary.column("recency"), "T": summary.column("T"),
+        **{k: pa.array(v) for k, v in values.items() if k != "expected_next_order"},
+        "expected_next_order": pa.array(values["expected_next_order"]),
+    })
+    if store:
+        def write(conn: Any) -> None:
+            run(conn, "BEGIN TRANSACTION")
+            try:
+                conn.register("_clv", table)
+                run(conn, "CREATE OR REPLACE TABLE clv_predictions AS SELECT * FROM _clv")
+                conn.unregister("_clv")
+                run(conn, "COMMIT")
+            except BaseException:
+                run(conn, "ROLLBACK")
+                raise
+        ws._write(write)
+    if out is not None:
+        _write_file(table, Path(out))
+    return {"calibration_end": t, "model": model, "params": purchase.params_, "gamma_gamma": gg.params_,
+            "n_customers": summary.num_rows, "table": table}
+
+
+def _write_file(table: Any, out: Path) -> None:
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    ext = out.suffix.lower()
+    if ext == ".parquet":
+        pq.write_table(table, out)
+    elif ext == ".csv":
+        pacsv.write_csv(table, out)
+    elif ext in (".jsonl", ".ndjson"):
+        import json
+
+        with out.open("w", encoding="utf-8") as fh:
+            for row in table.to_pylist():
+                fh.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
+    else:
+        raise ConfigError(f"unknown output format {ext!r}; use .csv, .parquet or .jsonl")

@@ -1,0 +1,67 @@
+"""Report section of the CLV models: predicted CLV and P(alive) distributions, holdout tracking."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any
+
+from siyu._exceptions import InsufficientDataError
+from siyu.report import Section, cached, figure_html, register_section
+
+HOLDOUT_DAYS = 91  # 13 weeks of holdout before the snapshot
+
+
+def clv_validation(ws: Any, as_of: dt.date, model: str = "bgnbd") -> dict[str, Any]:
+    """Fit on orders up to ``as_of − 13 weeks`` and track weekly repeat purchases through ``as_of``."""
+    from siyu.clv.runs import fit_model, make_model
+    from siyu.clv.summary import rfm_summary
+    from siyu.clv.validation import holdout_tracking
+
+    cal_end = as_of - dt.timedelta(days=HOLDOUT_DAYS)
+    fitted = fit_model(ws, model, calibration_end=cal_end, holdout_end=as_of, time_unit="W")
+    est = make_model(model).fit(rfm_summary(ws, calibration_end=cal_end, time_unit="W"))
+    tracking = holdout_tracking(ws, est, calibration_end=cal_end, holdout_end=as_of, time_unit="W")
+    return {"fit": fitted, "tracking": tracking, "calibration_end": cal_end}
+
+
+@register_section("clv", 60)
+def clv_section(ws: Any, summary: dict[str, Any]) -> Section | None:
+    """Distributions of predicted CLV and P(alive) (table ``clv_predictions``) and the holdout tracking plot."""
+    import plotly.graph_objects as go
+
+    parts = []
+    has_pred = ws.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'clv_predictions'"
+                        ).to_pylist()[0]["n"]
+    if has_pred:
+        pred = ws.query("SELECT predicted_clv, p_alive FROM clv_predictions")
+        clv_v = pred.column("predicted_clv").to_numpy()
+        fig = go.Figure(go.Histogram(x=clv_v, nbinsx=60, marker_color="#ff5000"))
+        fig.update_layout(title=f"预测 CLV 分布 Predicted CLV per customer ({len(clv_v):,} customers)",
+                          xaxis_title="CLV (¥, margin-weighted, discounted)", yaxis_title="customers")
+        fig2 = go.Figure(go.Histogram(x=pred.column("p_alive").to_numpy(), nbinsx=40, marker_color="#ff9000"))
+        fig2.update_layout(title="存活概率分布 P(alive) per customer", xaxis_title="P(alive)", yaxis_title="customers")
+        parts += [figure_html(fig, "chart-clv-distribution"), figure_html(fig2, "chart-clv-palive")]
+    try:
+        val = cached(summary, "clv_validation", lambda: clv_validation(ws, summary["as_of"]))
+    except InsufficientDataError as exc:
+        parts.append(f"<p>留出期检验 Holdout check: {html.escape(str(exc))}</p>")
+        val = None
+    if val:
+        tr = val["tracking"]
+        x = [r["period_end"] for r in tr]
+        fig3 = go.Figure([go.Scatter(x=x, y=[r["actual"] for r in tr], name="实际 actual", line={"color": "#333"}),
+                          go.Scatter(x=x, y=[r["expected"] for r in tr], name="模型 BG/NBD expected",
+                                     line={"color": "#ff5000", "dash": "dash"})])
+        fig3.add_vline(x=str(val["calibration_end"]), line_dash="dot")
+        fig3.update_layout(title="累计复购追踪 Cumulative repeat purchases: actual vs BG/NBD (calibration | holdout)",
+                           yaxis_title="repeat purchases")
+        m = val["fit"]["holdout"]["metrics"]
+        params = ", ".join(f"{k} = {v:.3g}" for k, v in val["fit"]["params"].items())
+        note = (f"<p>BG/NBD fitted on orders up to {val['calibration_end']} ({params}); holdout to "
+                f"{summary['as_of']}: " + ", ".join(f"{k} {v:.3g}" for k, v in m.items() if isinstance(v, (int, float)))
+                + "</p>")
+        parts += [figure_html(fig3, "chart-clv-tracking"), note]
+    if not parts:
+        return None
+    return Section(id="clv", title_zh="客户终身价值 CLV", title_en="Customer lifetime value", html="".join(parts))
