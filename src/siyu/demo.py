@@ -48,8 +48,13 @@ def run_demo(workspace: str | Path | None = None, *, users: int = DEMO_DEFAULTS[
     """
     from siyu import assets
     from siyu.assets.grow import grow
+    import pyarrow.compute as pc
+
+    from siyu._exceptions import InsufficientDataError
+    from siyu.clv.runs import predict as clv_predict
     from siyu.contract.schema import TABLES
     from siyu.gain import diagnose, gain
+    from siyu.report.sections_clv import clv_validation
     from siyu.link import link_plus
     from siyu.report import build_report
     from siyu.simulate import SCENARIOS, SimulationConfig, simulate_store, write_store
@@ -77,7 +82,17 @@ def run_demo(workspace: str | Path | None = None, *, users: int = DEMO_DEFAULTS[
     assets_out["gain"] = gain(ws, t)
     assets_out["diagnosis"] = diagnose(ws, assets_out["gain"])
     assets_out["link"] = link_plus(ws, t)
-    step("report", 0.94)
+    step("CLV", 0.9)
+    try:
+        pred = clv_predict(ws, horizon_days=365, model="bgnbd", calibration_end=t, time_unit="W")
+        table = pred.pop("table")
+        assets_out["clv"] = {**pred, "customers": table.num_rows,
+                             "predicted_clv_total": float(pc.sum(table.column("predicted_clv")).as_py()),
+                             "p_alive_mean": float(pc.mean(table.column("p_alive")).as_py())}
+        assets_out["clv_validation"] = clv_validation(ws, t)
+    except InsufficientDataError as exc:  # a tiny demo store may have too few repeat buyers
+        assets_out["clv"] = {"error": str(exc)}
+    step("report", 0.95)
     out = build_report(ws, report or ws.path / "report.html", as_of=summary["as_of"], precomputed=assets_out)
     step("done", 1.0)
     return {"workspace": ws.path, "loads": loads, "summary": summary, "assets": assets_out, "report": out,

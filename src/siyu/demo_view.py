@@ -102,6 +102,13 @@ def _print_gain(console: Console, a: dict[str, Any]) -> None:
         v = m[k]["value"] if isinstance(m[k], dict) else m[k]
         parts.append(f"{k} {_num(v, '.2f')}×")
     console.print("LINK+ 关系用户 ÷ 大盘 relationship ÷ all: " + ", ".join(parts))
+    c = a.get("clv", {})
+    if "error" in c:
+        console.print(f"CLV: {c['error']}")
+    elif c:
+        p = ", ".join(f"{k} {v:.3g}" for k, v in c["params"].items())
+        console.print(f"CLV 客户终身价值 (BG/NBD {p}; Gamma-Gamma): {c['customers']:,} customers, predicted 365-day CLV "
+                      f"¥{c['predicted_clv_total']:,.0f}, mean P(alive) {c['p_alive_mean']:.2f}")
 
 
 def _num(v: Any, spec: str = ".0f") -> str:

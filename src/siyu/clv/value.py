@@ -23,11 +23,10 @@ from typing import Any
 import numpy as np
 
 from siyu._exceptions import ConfigError, InsufficientDataError
+from siyu.clv.summary import UNIT_DAYS
 
 __all__ = ["UNIT_DAYS", "check_sufficiency", "clv", "parse_horizon"]
 
-#: length of a time unit in days (D, W, M = 365.25 / 12, Y)
-UNIT_DAYS = {"D": 1.0, "W": 7.0, "M": 30.4375, "Y": 365.25}
 
 
 def parse_horizon(text: str | int | float) -> float:

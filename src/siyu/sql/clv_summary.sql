@@ -1,34 +1,38 @@
 -- name: clv_summary
 -- grain: one row per customer whose first purchase day is on or before $calibration_end
 -- params: calibration_end, holdout_end, unit_days
--- inputs: _clv_tx (customer_id, paid_at DATE or local TIMESTAMP, amount, refund_amount): a temp view set up by siyu.clv.summary
+-- inputs: _clv_tx (customer_id, paid_at DATE or local TIMESTAMP, amount, refund_amount), a temp view set up by
+-- inputs: siyu.clv.summary.transactions; refund_amount is NULL when the source records no refunds (a transaction log)
 -- columns: customer_id VARCHAR, frequency BIGINT, recency DOUBLE, "T" DOUBLE, monetary DOUBLE, first_purchase DATE,
 -- columns: frequency_holdout BIGINT, monetary_holdout DOUBLE, duration_holdout DOUBLE
 -- source: Fader, Hardie & Lee (2005) "Counting Your Customers the Easy Way", Marketing Science 24(2) §3 (x, t_x, T);
 -- source: lifetimes.utils.summary_data_from_transaction_data (freq="D"); docs/customer-assets.md (purchase, spend)
--- A purchase is an order with refund_amount < amount; its spend is amount - refund_amount. Orders are aggregated to
+-- A purchase is an order with refund_amount < amount (without refund information, every row with amount >= 0, as in
+-- lifetimes' transaction logs); its spend is amount - refund_amount. Orders are aggregated to
 -- local purchase days (spend of a day = the sum of its purchases). Calibration = purchase days <= $calibration_end;
 -- frequency = calibration purchase days after the first, recency = (last - first) / unit, T = ($calibration_end -
 -- first) / unit, monetary = mean spend of the repeat days (0 without one). Holdout = purchase days in
 -- ($calibration_end, $holdout_end]; with $holdout_end NULL the holdout columns are 0 / NULL and callers drop them.
 WITH purchase_days AS (
-    SELECT customer_id, CAST(paid_at AS DATE) AS day, sum(amount - refund_amount) AS spend
+    SELECT customer_id, CAST(paid_at AS DATE) AS day, sum(amount - coalesce(refund_amount, 0)) AS spend
     FROM _clv_tx
-    WHERE customer_id IS NOT NULL AND refund_amount < amount
+    WHERE customer_id IS NOT NULL
+      AND CASE WHEN refund_amount IS NULL THEN amount >= 0 ELSE refund_amount < amount END
       AND CAST(paid_at AS DATE) <= coalesce(CAST($holdout_end AS DATE), CAST($calibration_end AS DATE))
     GROUP BY ALL
 ),
-customers AS (
+customers AS (   -- plain aggregates over CASE (cheaper than FILTER); min(day) is the calibration first day (HAVING)
     SELECT customer_id,
-        min(day) FILTER (WHERE day <= CAST($calibration_end AS DATE)) AS first_day,
-        max(day) FILTER (WHERE day <= CAST($calibration_end AS DATE)) AS last_day,
-        count(*) FILTER (WHERE day <= CAST($calibration_end AS DATE)) AS n_days,
-        sum(spend) FILTER (WHERE day <= CAST($calibration_end AS DATE)) AS spend,
-        arg_min(spend, day) FILTER (WHERE day <= CAST($calibration_end AS DATE)) AS first_spend,
-        count(*) FILTER (WHERE day > CAST($calibration_end AS DATE)) AS n_holdout,
-        avg(spend) FILTER (WHERE day > CAST($calibration_end AS DATE)) AS spend_holdout
+        min(day) AS first_day,
+        arg_min(spend, day) AS first_spend,
+        max(CASE WHEN day <= CAST($calibration_end AS DATE) THEN day END) AS last_day,
+        count(CASE WHEN day <= CAST($calibration_end AS DATE) THEN 1 END) AS n_days,
+        sum(CASE WHEN day <= CAST($calibration_end AS DATE) THEN spend END) AS spend,
+        count(CASE WHEN day > CAST($calibration_end AS DATE) THEN 1 END) AS n_holdout,
+        avg(CASE WHEN day > CAST($calibration_end AS DATE) THEN spend END) AS spend_holdout
     FROM purchase_days
     GROUP BY customer_id
+    HAVING min(day) <= CAST($calibration_end AS DATE)
 )
 SELECT
     customer_id,
@@ -41,5 +45,4 @@ SELECT
     coalesce(CAST(spend_holdout AS DOUBLE), 0.0) AS monetary_holdout,
     CAST(CAST($holdout_end AS DATE) - CAST($calibration_end AS DATE) AS DOUBLE) / $unit_days AS duration_holdout
 FROM customers
-WHERE first_day IS NOT NULL
 ORDER BY customer_id
