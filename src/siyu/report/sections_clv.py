@@ -13,16 +13,20 @@ HOLDOUT_DAYS = 91  # 13 weeks of holdout before the snapshot
 
 
 def clv_validation(ws: Any, as_of: dt.date, model: str = "bgnbd") -> dict[str, Any]:
-    """Fit on orders up to ``as_of − 13 weeks`` and track weekly repeat purchases through ``as_of``."""
-    from siyu.clv.runs import fit_model, make_model
-    from siyu.clv.summary import rfm_summary
-    from siyu.clv.validation import holdout_tracking
+    """Fit on orders up to ``as_of − 13 weeks`` and check the fit on the 13-week holdout that follows."""
+    from siyu.clv.runs import make_model
+    from siyu.clv.summary import UNIT_DAYS, rfm_summary
+    from siyu.clv.validation import error_metrics, holdout_tracking
+    from siyu.clv.value import check_sufficiency
 
     cal_end = as_of - dt.timedelta(days=HOLDOUT_DAYS)
-    fitted = fit_model(ws, model, calibration_end=cal_end, holdout_end=as_of, time_unit="W")
-    est = make_model(model).fit(rfm_summary(ws, calibration_end=cal_end, time_unit="W"))
-    tracking = holdout_tracking(ws, est, calibration_end=cal_end, holdout_end=as_of, time_unit="W")
-    return {"fit": fitted, "tracking": tracking, "calibration_end": cal_end}
+    summary = rfm_summary(ws, calibration_end=cal_end, holdout_end=as_of, time_unit="W")
+    m = ws.config.model
+    check_sufficiency(summary, min_repeat_buyers=m.clv_min_repeat_buyers, min_history_days=m.clv_min_history_days,
+                      unit_days=UNIT_DAYS["W"])
+    est = make_model(model).fit(summary)
+    return {"params": est.params_, "metrics": error_metrics(est, summary), "calibration_end": cal_end,
+            "tracking": holdout_tracking(ws, est, calibration_end=cal_end, holdout_end=as_of, time_unit="W")}
 
 
 @register_section("clv", 60)
@@ -56,11 +60,11 @@ def clv_section(ws: Any, summary: dict[str, Any]) -> Section | None:
         fig3.add_vline(x=str(val["calibration_end"]), line_dash="dot")
         fig3.update_layout(title="累计复购追踪 Cumulative repeat purchases: actual vs BG/NBD (calibration | holdout)",
                            yaxis_title="repeat purchases")
-        m = val["fit"]["holdout"]["metrics"]
-        params = ", ".join(f"{k} = {v:.3g}" for k, v in val["fit"]["params"].items())
-        note = (f"<p>BG/NBD fitted on orders up to {val['calibration_end']} ({params}); holdout to "
-                f"{summary['as_of']}: " + ", ".join(f"{k} {v:.3g}" for k, v in m.items() if isinstance(v, (int, float)))
-                + "</p>")
+        m = val["metrics"]["purchases"]
+        params = ", ".join(f"{k} = {v:.3g}" for k, v in val["params"].items())
+        note = (f"<p>BG/NBD fitted on orders up to {val['calibration_end']} ({params}); per-customer holdout "
+                f"purchases to {summary['as_of']}: MAE {m['mae']:.3f}, RMSE {m['rmse']:.3f}, bias {m['bias']:+.3f}; "
+                f"total actual {m['actual_total']:,.0f} vs predicted {m['predicted_total']:,.0f}.</p>")
         parts += [figure_html(fig3, "chart-clv-tracking"), note]
     if not parts:
         return None
