@@ -51,8 +51,8 @@ def make_summary(path: Path, n: int, seed: int = 6) -> None:
     counts = rng.poisson(lam * T)
     deaths = rng.geometric(p)
     x = np.minimum(counts, deaths)
-    # the last of x uniform order statistics on (0, T): T * Beta(x, 1)
-    tx = np.where(x > 0, T * rng.beta(np.maximum(x, 1), 1.0), 0.0)
+    # purchase times are `counts` uniforms on (0, T); the last one kept is the x-th smallest: T * Beta(x, counts-x+1)
+    tx = np.where(x > 0, T * rng.beta(np.maximum(x, 1), np.maximum(counts - x + 1, 1)), 0.0)
     tx = np.round(tx * 7) / 7.0
     pq.write_table(pa.table({"frequency": x, "recency": tx, "T": T}), path)
 
@@ -121,8 +121,19 @@ def child(part: str, data: str, repeat: int) -> dict:
                 m.expected_purchases(52, s)
                 m.p_alive(s)
                 out["predict"] = time.perf_counter() - t0
-    out["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    out["peak_rss_gb"] = _peak_rss_gb()
     return out
+
+
+def _peak_rss_gb() -> float:
+    """This process's peak resident memory (VmHWM; ru_maxrss would include the parent's across fork/exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1e6
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 
 
 def run_child(part: str, data: Path, repeat: int) -> dict | None:
