@@ -96,8 +96,11 @@ def child(part: str, data: str, repeat: int) -> dict:
                 m.conditional_expected_number_of_purchases_up_to_time(52, s["frequency"], s["recency"], s["T"])
                 m.conditional_probability_alive(s["frequency"], s["recency"], s["T"])
                 out["predict"] = time.perf_counter() - t0
-                # total log-likelihood at lifetimes' optimum, for the comparison with siyu
-                out["ll_at_lifetimes_optimum"] = -float(m._negative_log_likelihood_) * len(s)
+                # total log-likelihood at lifetimes' optimum (its objective is the mean negative LL), for siyu
+                lp = np.log([m.params_[k] for k in ("r", "alpha", "a", "b")])
+                nll = cls._negative_log_likelihood(lp, s["frequency"].to_numpy(), s["recency"].to_numpy(),
+                                                   s["T"].to_numpy(), np.ones(len(s)), 0.0)
+                out["ll_at_lifetimes_optimum"] = -float(nll) * len(s)
         elif part.endswith("_pymc"):
             from pymc_marketing.clv import BetaGeoModel
             df = s.assign(customer_id=np.arange(len(s)))

@@ -472,3 +472,34 @@ class ClvModel:
     def _p(self) -> tuple[float, ...]:
         self._check_fitted()
         return tuple(self.params_[k] for k in self._param_names)
+
+
+class ContinuousTimeModel(ClvModel):
+    """Shared plumbing of the continuous-time purchase models (BG/NBD, MBG/NBD, Pareto/NBD): the summary
+    columns ``frequency`` (x), ``recency`` (t_x, 0 when x = 0) and ``T`` in one time unit."""
+
+    _columns = ("frequency", "recency", "T")
+    #: the 4th starting value in log space is scaled by the mean age when True (Pareto/NBD's β)
+    _start_scale_last = False
+
+    def _data(self, summary: Any) -> tuple[list[np.ndarray], np.ndarray]:
+        c = read_columns(summary, self._columns, integer=("frequency",))
+        x, T = c["frequency"], c["T"]
+        t_x = check_rft(x, c["recency"], T)
+        return [x, t_x, T], np.ones(len(x), bool)
+
+    def _check_sufficient(self, data: Sequence[np.ndarray], w: np.ndarray) -> None:
+        if not (data[0] > 0).any():
+            raise InsufficientDataError(f"{type(self).__name__}: no customer has a repeat purchase, so the "
+                                        "purchase and drop-out processes cannot be estimated")
+
+    def _start(self, data: Sequence[np.ndarray], w: np.ndarray) -> np.ndarray:
+        x, _, T = data
+        mean_x = max(float(np.dot(w, x) / w.sum()), 0.05)
+        mean_T = max(float(np.dot(w, T) / w.sum()), 1e-3)
+        return np.array([1.0, mean_T / mean_x, 1.0, mean_T if self._start_scale_last else 1.0])
+
+    def _summary(self, summary: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        self._check_fitted()
+        x, t_x, T = self._data(summary)[0]
+        return x, t_x, T

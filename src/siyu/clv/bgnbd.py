@@ -8,14 +8,12 @@ process with rate ``λ ~ Gamma(r, α)``; after every repeat purchase she drops o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from scipy.special import betainc, betaln, digamma, expit, gammaln
 
-from siyu._exceptions import InsufficientDataError
-from siyu.clv._base import ClvModel, check_rft, hyp2f1_bracket, read_columns
+from siyu.clv._base import ContinuousTimeModel, hyp2f1_bracket
 
 __all__ = ["BetaGeo", "loglik"]
 
@@ -68,7 +66,7 @@ def _log_death_odds(r: float, alpha: float, a: float, b: float, x: np.ndarray, t
     return np.where(pos, out, -np.inf)
 
 
-class BetaGeo(ClvModel):
+class BetaGeo(ContinuousTimeModel):
     """BG/NBD purchase model (Fader, Hardie & Lee 2005) fitted by exact maximum likelihood.
 
     Parameters
@@ -102,32 +100,9 @@ class BetaGeo(ClvModel):
     """
 
     _param_names = ("r", "alpha", "a", "b")
-    _columns = ("frequency", "recency", "T")
     _loglik = staticmethod(loglik)
 
-    # -- data ---------------------------------------------------------------------------------------------------
-    def _data(self, summary: Any) -> tuple[list[np.ndarray], np.ndarray]:
-        c = read_columns(summary, self._columns, integer=("frequency",))
-        x, T = c["frequency"], c["T"]
-        t_x = check_rft(x, c["recency"], T)
-        return [x, t_x, T], np.ones(len(x), bool)
-
-    def _check_sufficient(self, data: Sequence[np.ndarray], w: np.ndarray) -> None:
-        if not (data[0] > 0).any():
-            raise InsufficientDataError(f"{type(self).__name__}: no customer has a repeat purchase, so the "
-                                        "purchase and drop-out processes cannot be estimated")
-
-    def _start(self, data: Sequence[np.ndarray], w: np.ndarray) -> np.ndarray:
-        x, _, T = data
-        mean_x = max(float(np.dot(w, x) / w.sum()), 0.05)
-        mean_T = max(float(np.dot(w, T) / w.sum()), 1e-3)
-        return np.array([1.0, mean_T / mean_x, 1.0, 1.0])
-
     # -- predictions --------------------------------------------------------------------------------------------
-    def _summary(self, summary: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        self._check_fitted()
-        x, t_x, T = self._data(summary)[0]
-        return x, t_x, T
 
     def p_alive(self, summary: Any) -> np.ndarray:
         """P(alive at T | x, t_x, T) per customer.

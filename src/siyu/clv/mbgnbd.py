@@ -11,14 +11,12 @@ repeat purchase she drops out with probability ``p ~ Beta(a, b)``. Expressions f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from scipy.special import betainc, betaln, digamma, expit, gammaln
 
-from siyu._exceptions import InsufficientDataError
-from siyu.clv._base import ClvModel, check_rft, hyp2f1_bracket, read_columns
+from siyu.clv._base import ContinuousTimeModel, hyp2f1_bracket
 
 __all__ = ["ModifiedBetaGeo", "loglik"]
 
@@ -60,7 +58,7 @@ def loglik(log_params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
     return float(np.dot(w, ll)), grad
 
 
-class ModifiedBetaGeo(ClvModel):
+class ModifiedBetaGeo(ContinuousTimeModel):
     """MBG/NBD purchase model (Batislam, Denizel & Filiztekin 2007) fitted by exact maximum likelihood.
 
     Parameters
@@ -93,31 +91,9 @@ class ModifiedBetaGeo(ClvModel):
     """
 
     _param_names = ("r", "alpha", "a", "b")
-    _columns = ("frequency", "recency", "T")
     _loglik = staticmethod(loglik)
 
-    def _data(self, summary: Any) -> tuple[list[np.ndarray], np.ndarray]:
-        c = read_columns(summary, self._columns, integer=("frequency",))
-        x, T = c["frequency"], c["T"]
-        t_x = check_rft(x, c["recency"], T)
-        return [x, t_x, T], np.ones(len(x), bool)
-
-    def _check_sufficient(self, data: Sequence[np.ndarray], w: np.ndarray) -> None:
-        if not (data[0] > 0).any():
-            raise InsufficientDataError(f"{type(self).__name__}: no customer has a repeat purchase, so the "
-                                        "purchase and drop-out processes cannot be estimated")
-
-    def _start(self, data: Sequence[np.ndarray], w: np.ndarray) -> np.ndarray:
-        x, _, T = data
-        mean_x = max(float(np.dot(w, x) / w.sum()), 0.05)
-        mean_T = max(float(np.dot(w, T) / w.sum()), 1e-3)
-        return np.array([1.0, mean_T / mean_x, 1.0, 1.0])
-
     # -- predictions --------------------------------------------------------------------------------------------
-    def _summary(self, summary: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        self._check_fitted()
-        x, t_x, T = self._data(summary)[0]
-        return x, t_x, T
 
     def _log_death_odds(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         r, alpha, a, b = self._p()

@@ -32,14 +32,12 @@ The gradient needs the derivatives of ``₂F₁(1, b; c; z)`` in ``z`` (for ``α
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from siyu._exceptions import InsufficientDataError
-from siyu.clv._base import ClvModel, check_rft, collapse, read_columns
+from siyu.clv._base import ContinuousTimeModel, collapse
 
 __all__ = ["ParetoNBD", "loglik"]
 
@@ -181,7 +179,7 @@ def loglik(log_params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
     return float(np.dot(w, ll)), g * np.array([r, alpha, s, beta])
 
 
-class ParetoNBD(ClvModel):
+class ParetoNBD(ContinuousTimeModel):
     """Pareto/NBD purchase model (Schmittlein, Morrison & Colombo 1987) fitted by exact maximum likelihood.
 
     Parameters
@@ -213,31 +211,10 @@ class ParetoNBD(ClvModel):
     """
 
     _param_names = ("r", "alpha", "s", "beta")
-    _columns = ("frequency", "recency", "T")
     _loglik = staticmethod(loglik)
-
-    def _data(self, summary: Any) -> tuple[list[np.ndarray], np.ndarray]:
-        c = read_columns(summary, self._columns, integer=("frequency",))
-        x, T = c["frequency"], c["T"]
-        t_x = check_rft(x, c["recency"], T)
-        return [x, t_x, T], np.ones(len(x), bool)
-
-    def _check_sufficient(self, data: Sequence[np.ndarray], w: np.ndarray) -> None:
-        if not (data[0] > 0).any():
-            raise InsufficientDataError(f"{type(self).__name__}: no customer has a repeat purchase, so the "
-                                        "purchase and drop-out processes cannot be estimated")
-
-    def _start(self, data: Sequence[np.ndarray], w: np.ndarray) -> np.ndarray:
-        x, _, T = data
-        mean_x = max(float(np.dot(w, x) / w.sum()), 0.05)
-        mean_T = max(float(np.dot(w, T) / w.sum()), 1e-3)
-        return np.array([1.0, mean_T / mean_x, 1.0, mean_T])
+    _start_scale_last = True
 
     # -- predictions --------------------------------------------------------------------------------------------
-    def _summary(self, summary: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        self._check_fitted()
-        x, t_x, T = self._data(summary)[0]
-        return x, t_x, T
 
     def p_alive(self, summary: Any) -> np.ndarray:
         """P(alive at T | x, t_x, T) per customer (FH 2005).
