@@ -78,6 +78,8 @@ def test_report_of_a_simulated_store_draws_every_chart_and_prints_to_pdf(tmp_pat
         rows = page.evaluate("document.querySelectorAll('#gain-indicators tbody tr').length")
         assert page.external_requests == []
     assert len(charts) >= 16 and all(c["marks"] > 0 for c in charts), charts
+    assert {"chart-clv-distribution", "chart-clv-palive", "chart-clv-tracking", "chart-clv-conditional"} <= \
+        {c["id"] for c in charts}
     assert rows == 12
     res = run_cli("-w", str(ws), "report", "--out", str(tmp_path / "r.pdf"))
     assert res.returncode == 0, res.stderr

@@ -16,7 +16,7 @@ def clv_validation(ws: Any, as_of: dt.date, model: str = "bgnbd") -> dict[str, A
     """Fit on orders up to ``as_of − 13 weeks`` and check the fit on the 13-week holdout that follows."""
     from siyu.clv.runs import make_model
     from siyu.clv.summary import UNIT_DAYS, rfm_summary
-    from siyu.clv.validation import error_metrics, holdout_tracking
+    from siyu.clv.validation import conditional_expectations, error_metrics, holdout_tracking
     from siyu.clv.value import check_sufficiency
 
     cal_end = as_of - dt.timedelta(days=HOLDOUT_DAYS)
@@ -26,6 +26,7 @@ def clv_validation(ws: Any, as_of: dt.date, model: str = "bgnbd") -> dict[str, A
                       unit_days=UNIT_DAYS["W"])
     est = make_model(model).fit(summary)
     return {"params": est.params_, "metrics": error_metrics(est, summary), "calibration_end": cal_end,
+            "conditional": conditional_expectations(est, summary),
             "tracking": holdout_tracking(ws, est, calibration_end=cal_end, holdout_end=as_of, time_unit="W")}
 
 
@@ -65,7 +66,14 @@ def clv_section(ws: Any, summary: dict[str, Any]) -> Section | None:
         note = (f"<p>BG/NBD fitted on orders up to {val['calibration_end']} ({params}); per-customer holdout "
                 f"purchases to {summary['as_of']}: MAE {m['mae']:.3f}, RMSE {m['rmse']:.3f}, bias {m['bias']:+.3f}; "
                 f"total actual {m['actual_total']:,.0f} vs predicted {m['predicted_total']:,.0f}.</p>")
-        parts += [figure_html(fig3, "chart-clv-tracking"), note]
+        ce = val["conditional"]
+        fig4 = go.Figure([go.Bar(name="实际 actual", x=[r["label"] for r in ce], y=[r["actual"] for r in ce],
+                                 marker_color="#333"),
+                          go.Bar(name="模型 BG/NBD predicted", x=[r["label"] for r in ce], y=[r["predicted"] for r in ce],
+                                 marker_color="#ff5000")])
+        fig4.update_layout(title="留出期人均购买 vs 校准期频次 Holdout purchases per customer by calibration frequency",
+                           xaxis_title="calibration frequency", barmode="group")
+        parts += [figure_html(fig3, "chart-clv-tracking"), figure_html(fig4, "chart-clv-conditional"), note]
     if not parts:
         return None
     return Section(id="clv", title_zh="客户终身价值 CLV", title_en="Customer lifetime value", html="".join(parts))
