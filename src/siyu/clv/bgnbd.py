@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from scipy.special import betainc, betaln, digamma, expit, gammaln
 
-from siyu.clv._base import ContinuousTimeModel, hyp2f1_bracket
+from siyu.clv._base import ContinuousTimeModel, distinct_values, hyp2f1_bracket
 
 __all__ = ["BetaGeo", "loglik"]
 
@@ -34,25 +34,31 @@ def loglik(log_params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
         Its derivative with respect to ``log_params`` (analytic).
     """
     r, alpha, a, b = np.exp(log_params)
+    ux, ix = distinct_values(x)  # the special functions of x are evaluated once per distinct x
+
+    def of_x(values: np.ndarray) -> np.ndarray:
+        return values[ix]
+
     rx = r + x
     pos = x > 0
     la_T = np.log(alpha + T)
     la_t = np.log(alpha + t_x)
     bx1 = np.where(pos, b + x - 1, 1.0)
+    log_bx1 = of_x(np.log(np.where(ux > 0, b + ux - 1, 1.0)))
     A3 = -rx * la_T
-    A4 = np.where(pos, np.log(a) - np.log(bx1) - rx * la_t, -np.inf)
+    A4 = np.where(pos, np.log(a) - log_bx1 - rx * la_t, -np.inf)
     m = np.maximum(A3, A4)
     e3, e4 = np.exp(A3 - m), np.exp(A4 - m)
     s = e3 + e4
     w3, w4 = e3 / s, e4 / s
-    ll = (gammaln(rx) - gammaln(r) + r * np.log(alpha)
-          + gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x) + m + np.log(s))
+    ll = (of_x(gammaln(r + ux) + gammaln(b + ux) - gammaln(a + b + ux)) - gammaln(r) + r * np.log(alpha)
+          + gammaln(a + b) - gammaln(b) + m + np.log(s))
     W = w.sum()
-    psi_abx = digamma(a + b + x)
-    d_r = np.dot(w, digamma(rx) - w3 * la_T - w4 * la_t) + W * (np.log(alpha) - digamma(r))
+    psi_abx = of_x(digamma(a + b + ux))
+    d_r = np.dot(w, of_x(digamma(r + ux)) - w3 * la_T - w4 * la_t) + W * (np.log(alpha) - digamma(r))
     d_alpha = W * r / alpha - np.dot(w, rx * (w3 / (alpha + T) + w4 / (alpha + t_x)))
     d_a = W * digamma(a + b) - np.dot(w, psi_abx) + np.dot(w, w4) / a
-    d_b = W * (digamma(a + b) - digamma(b)) + np.dot(w, digamma(b + x) - psi_abx - w4 / bx1)
+    d_b = W * (digamma(a + b) - digamma(b)) + np.dot(w, of_x(digamma(b + ux)) - psi_abx - w4 / bx1)
     grad = np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
     return float(np.dot(w, ll)), grad
 
