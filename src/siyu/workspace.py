@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from siyu._db import one, run
+from siyu._db import one, run, transaction
 from siyu._exceptions import ConfigError, WorkspaceError
 from siyu.config import SiyuConfig, config_template, load_config
 
@@ -319,19 +319,14 @@ class Workspace:
         anon = "anon:" + secrets.token_hex(8)
 
         def do_forget(conn):
-            run(conn, "BEGIN TRANSACTION")
-            try:
+            with transaction(conn):
                 changed = {"users": one(conn, "DELETE FROM users WHERE user_id = ?", [user_id])[0]}
                 for name, spec in TABLES.items():
                     if name != "users" and "user_id" in spec.column_names:
                         changed[name] = one(conn, f"UPDATE {name} SET user_id = ? WHERE user_id = ?",
-                                                     [anon, user_id])[0]
+                                            [anon, user_id])[0]
                 run(conn, "CREATE TABLE IF NOT EXISTS _erasures (erased_at TIMESTAMP, anon_id VARCHAR)")
                 run(conn, "INSERT INTO _erasures VALUES (now()::TIMESTAMP, ?)", [anon])
-                run(conn, "COMMIT")
-            except BaseException:
-                run(conn, "ROLLBACK")
-                raise
             return changed
 
         return self._write(do_forget)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from siyu._db import arrow
+from siyu._db import arrow, registered
 from siyu._exceptions import ConfigError
 from siyu._sql import load_model
 from siyu.assets._run import as_date, default_as_of, per_user
@@ -66,15 +66,9 @@ def aipl_transitions(ws: Workspace, t0: dt.date | str, t1: dt.date | str | None 
     if t0 >= t1:
         raise ConfigError(f"--from {t0} must be before --as-of {t1}")
     s0, s1 = aipl(ws, t0), aipl(ws, t1)
-    with ws.session() as conn:
-        conn.register("_s0", s0)
-        conn.register("_s1", s1)
-        try:
-            rows = arrow(conn, "SELECT a.stage AS s0, b.stage AS s1, count(*) AS n FROM _s0 a JOIN _s1 b USING (user_id) "
-                               "GROUP BY ALL").to_pylist()
-        finally:
-            conn.unregister("_s0")
-            conn.unregister("_s1")
+    with ws.session() as conn, registered(conn, _s0=s0, _s1=s1):
+        rows = arrow(conn, "SELECT a.stage AS s0, b.stage AS s1, count(*) AS n FROM _s0 a JOIN _s1 b USING (user_id) "
+                           "GROUP BY ALL").to_pylist()
     matrix = {a: dict.fromkeys(STAGES, 0) for a in STAGES}
     for r in rows:
         matrix[r["s0"]][r["s1"]] = r["n"]
@@ -103,12 +97,6 @@ def aipl_channel_flow(ws: Workspace, t0: dt.date | str, t1: dt.date | str | None
     t1 = default_as_of(ws, t1)
     t0 = as_date(t0, name="from")
     s0, s1 = aipl(ws, t0), aipl(ws, t1)
-    with ws.session() as conn:
-        conn.register("_s0", s0)
-        conn.register("_s1", s1)
-        try:
-            return arrow(conn, load_model("aipl_channel_flow").sql,
-                         {"t0": t0, "t1": t1, "source": source, "targets": list(STAGES[_RANK[target]:])}).to_pylist()
-        finally:
-            conn.unregister("_s0")
-            conn.unregister("_s1")
+    with ws.session() as conn, registered(conn, _s0=s0, _s1=s1):
+        return arrow(conn, load_model("aipl_channel_flow").sql,
+                     {"t0": t0, "t1": t1, "source": source, "targets": list(STAGES[_RANK[target]:])}).to_pylist()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from siyu._db import registered
 from siyu.assets._run import default_as_of, model_arrow, snapshot
 
 if TYPE_CHECKING:
@@ -32,12 +33,8 @@ def fast_at(ws: Workspace, as_of: dt.date) -> dict[str, Any]:
 
     p = ws.config.model.advancing_period_days
     prev = aipl(ws, as_of - dt.timedelta(days=p))
-    with snapshot(ws, as_of) as conn:
-        conn.register("_sprev", prev)
-        try:
-            r = model_arrow(ws, conn, "fast").to_pylist()[0]
-        finally:
-            conn.unregister("_sprev")
+    with snapshot(ws, as_of) as conn, registered(conn, _sprev=prev):
+        r = model_arrow(ws, conn, "fast").to_pylist()[0]
 
     def ratio(a: int, b: int) -> float | None:
         return a / b if b else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from siyu._db import run
+from siyu._db import arrow, registered, run, transaction
 from siyu._exceptions import ConfigError
 from siyu.assets._run import as_date, default_as_of, per_user
 
@@ -29,6 +29,10 @@ POOL_LABELS: dict[str, dict[str, tuple[str, str]]] = {
                  "lapsed": ("流失老客", "lapsed")},
 }
 POOL_TYPES = tuple(POOL_LABELS)
+#: label changes between the evaluations ``_p0`` and ``_p1`` (one ``?`` date parameter per pool type)
+_CHANGES_SQL = " UNION ALL ".join(
+    f"SELECT b.user_id, '{k}' AS pool_type, a.{k}_pool AS from_pool, b.{k}_pool AS to_pool, CAST(? AS DATE) AS date "
+    f"FROM _p1 b LEFT JOIN _p0 a USING (user_id) WHERE a.{k}_pool IS DISTINCT FROM b.{k}_pool" for k in POOL_TYPES)
 
 
 def pools(ws: Workspace, as_of: dt.date | str | None = None) -> pa.Table:
@@ -74,20 +78,8 @@ def pool_transitions(ws: Workspace, start: dt.date | str, end: dt.date | str | N
     prev = pools(ws, dates[0])
     for d in dates[1:]:
         cur = pools(ws, d)
-        with ws.session() as conn:
-            conn.register("_p0", prev)
-            conn.register("_p1", cur)
-            try:
-                sql = " UNION ALL ".join(
-                    f"SELECT b.user_id, '{k}' AS pool_type, a.{k}_pool AS from_pool, b.{k}_pool AS to_pool, "
-                    f"CAST(? AS DATE) AS date FROM _p1 b LEFT JOIN _p0 a USING (user_id) "
-                    f"WHERE a.{k}_pool IS DISTINCT FROM b.{k}_pool" for k in POOL_TYPES)
-                from siyu._db import arrow
-
-                parts.append(arrow(conn, sql, [d] * len(POOL_TYPES)))
-            finally:
-                conn.unregister("_p0")
-                conn.unregister("_p1")
+        with ws.session() as conn, registered(conn, _p0=prev, _p1=cur):
+            parts.append(arrow(conn, _CHANGES_SQL, [d] * len(POOL_TYPES)))
         prev = cur
     events = pa.concat_tables(parts) if parts else pa.table(
         {"user_id": pa.array([], pa.string()), "pool_type": pa.array([], pa.string()),
@@ -100,17 +92,10 @@ def pool_transitions(ws: Workspace, start: dt.date | str, end: dt.date | str | N
 
 def _store(ws: Workspace, events: pa.Table, first: dt.date, last: dt.date) -> None:
     def do(conn: Any) -> None:
-        run(conn, "BEGIN TRANSACTION")
-        try:
+        with transaction(conn), registered(conn, _pt=events):
             run(conn, "CREATE TABLE IF NOT EXISTS pool_transitions (user_id VARCHAR, pool_type VARCHAR, "
                       "from_pool VARCHAR, to_pool VARCHAR, date DATE)")
             run(conn, "DELETE FROM pool_transitions WHERE date BETWEEN ? AND ?", [first, last])
-            conn.register("_pt", events)
             run(conn, "INSERT INTO pool_transitions SELECT user_id, pool_type, from_pool, to_pool, date FROM _pt")
-            conn.unregister("_pt")
-            run(conn, "COMMIT")
-        except BaseException:
-            run(conn, "ROLLBACK")
-            raise
 
     ws._write(do)

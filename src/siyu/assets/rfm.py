@@ -34,16 +34,12 @@ def rfm(ws: Workspace, as_of: dt.date | str | None = None) -> pa.Table:
 
 def rfm_summary(ws: Workspace, as_of: dt.date | str | None = None) -> dict[str, Any]:
     """Buyers, spend and mean recency / frequency per RFM group."""
-    from siyu._db import arrow
+    from siyu._db import arrow, registered
 
     t = default_as_of(ws, as_of)
-    with snapshot(ws, t) as conn:
-        conn.register("_rfm", model_arrow(ws, conn, "rfm", as_of=t))
-        try:
-            rows = arrow(conn, 'SELECT "group", count(*) AS users, sum(monetary) AS monetary, avg(recency) AS mean_recency, '
-                               'avg(frequency) AS mean_frequency FROM _rfm GROUP BY ALL').to_pylist()
-        finally:
-            conn.unregister("_rfm")
+    with snapshot(ws, t) as conn, registered(conn, _rfm=model_arrow(ws, conn, "rfm", as_of=t)):
+        rows = arrow(conn, 'SELECT "group", count(*) AS users, sum(monetary) AS monetary, avg(recency) AS mean_recency, '
+                           'avg(frequency) AS mean_frequency FROM _rfm GROUP BY ALL').to_pylist()
     groups = {g: {"users": 0, "monetary": 0.0, "mean_recency": None, "mean_frequency": None} for g in RFM_GROUPS}
     for r in rows:
         groups[r.pop("group")] = r

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from siyu._db import arrow, registered
 from siyu.assets._run import default_as_of, model_arrow, per_user, snapshot
 
 if TYPE_CHECKING:
@@ -31,15 +32,9 @@ def ucmv(ws: Workspace, as_of: dt.date | str | None = None) -> pa.Table:
 def ucmv_summary(ws: Workspace, as_of: dt.date | str | None = None) -> dict[str, Any]:
     """Counts and W365 GMV share per UCMV stage."""
     t = default_as_of(ws, as_of)
-    with snapshot(ws, t) as conn:
-        conn.register("_u", model_arrow(ws, conn, "ucmv"))
-        try:
-            from siyu._db import arrow
-
-            rows = arrow(conn, "SELECT u.stage, count(*) AS n, sum(f.spend_365) AS gmv FROM _u u "
-                               "JOIN _features f USING (user_id) WHERE u.stage IS NOT NULL GROUP BY ALL").to_pylist()
-        finally:
-            conn.unregister("_u")
+    with snapshot(ws, t) as conn, registered(conn, _u=model_arrow(ws, conn, "ucmv")):
+        rows = arrow(conn, "SELECT u.stage, count(*) AS n, sum(f.spend_365) AS gmv FROM _u u "
+                           "JOIN _features f USING (user_id) WHERE u.stage IS NOT NULL GROUP BY ALL").to_pylist()
     counts = dict.fromkeys(UCMV_STAGES, 0)
     gmv = dict.fromkeys(UCMV_STAGES, 0.0)
     for r in rows:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from siyu._db import arrow, run
+from siyu._db import arrow, registered, run, transaction
 from siyu._exceptions import ConfigError
 
 if TYPE_CHECKING:
@@ -111,15 +111,11 @@ def predict(ws: "Workspace", *, horizon_days: float, model: str = "bgnbd", calib
                       unit_days=UNIT_DAYS[time_unit])
     purchase = make_model(model).fit(summary)
     gg = make_model("gg").fit(summary)
-    with ws.session() as conn:
-        conn.register("_clv_ids", summary.select(["customer_id"]))
-        try:
-            historic = arrow(conn, "SELECT s.customer_id, coalesce(sum(o.amount - coalesce(o.refund_amount, 0)), 0)::DOUBLE "
-                                   "AS spend FROM _clv_ids s LEFT JOIN orders o ON o.user_id = s.customer_id "
-                                   "AND coalesce(o.refund_amount, 0) < o.amount AND CAST(o.paid_at AS DATE) <= $t "
-                                   "GROUP BY s.customer_id", {"t": t})
-        finally:
-            conn.unregister("_clv_ids")
+    with ws.session() as conn, registered(conn, _clv_ids=summary.select(["customer_id"])):
+        historic = arrow(conn, "SELECT s.customer_id, coalesce(sum(o.amount - coalesce(o.refund_amount, 0)), 0)::DOUBLE "
+                               "AS spend FROM _clv_ids s LEFT JOIN orders o ON o.user_id = s.customer_id "
+                               "AND coalesce(o.refund_amount, 0) < o.amount AND CAST(o.paid_at AS DATE) <= $t "
+                               "GROUP BY s.customer_id", {"t": t})
     spend = dict(zip(historic.column("customer_id").to_pylist(), historic.column("spend").to_pylist()))
     hist = np.array([spend.get(c, 0.0) for c in summary.column("customer_id").to_pylist()])
     values = clv(summary, horizon_days, m.clv_margin, m.clv_discount_rate, model=purchase, gamma_gamma=gg,
@@ -134,15 +130,9 @@ def predict(ws: "Workspace", *, horizon_days: float, model: str = "bgnbd", calib
     })
     if store:
         def write(conn: Any) -> None:
-            run(conn, "BEGIN TRANSACTION")
-            try:
-                conn.register("_clv", table)
+            with transaction(conn), registered(conn, _clv=table):
                 run(conn, "CREATE OR REPLACE TABLE clv_predictions AS SELECT * FROM _clv")
-                conn.unregister("_clv")
-                run(conn, "COMMIT")
-            except BaseException:
-                run(conn, "ROLLBACK")
-                raise
+
         ws._write(write)
     if out is not None:
         _write_file(table, Path(out))

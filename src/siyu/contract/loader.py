@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from siyu._db import one, run
+from siyu._db import one, run, transaction
 from siyu._exceptions import ValidationError
 from siyu.contract.formats import _ident, stage_file
 from siyu.contract.schema import TABLES, TableSpec
@@ -103,8 +103,7 @@ def load_file(conn: duckdb.DuckDBPyConnection, table: str, path: str | Path, *, 
     path = Path(path)
     file = str(path)
     t0 = time.perf_counter()
-    run(conn, "BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         stage_file(conn, path)
         raw = {r[0]: r[1] for r in run(conn, "DESCRIBE _stage") if r[0] != "__row"}
         check_columns(spec, file, list(raw))
@@ -120,13 +119,9 @@ def load_file(conn: duckdb.DuckDBPyConnection, table: str, path: str | Path, *, 
         result = LoadResult(table, file, n_rows, inserted - replaced, replaced, n_typed - inserted, dropped,
                             round(time.perf_counter() - t0, 3))
         run(conn, "INSERT INTO _loads VALUES (now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     [table, file, _file_sha256(path), n_rows, result.inserted, replaced, result.unchanged, dropped])
+            [table, file, _file_sha256(path), n_rows, result.inserted, replaced, result.unchanged, dropped])
         run(conn, "DROP TABLE IF EXISTS _stage; DROP TABLE IF EXISTS _typed")
-        run(conn, "COMMIT")
-        return result
-    except BaseException:
-        run(conn, "ROLLBACK")
-        raise
+    return result
 
 
 def _check_file_keys(conn: duckdb.DuckDBPyConnection, spec: TableSpec, raw: dict[str, str], file: str) -> None:

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from siyu._db import arrow
+from siyu._db import arrow, registered
 from siyu._sql import load_model
 from siyu.assets._run import as_date, bind, default_as_of
 
@@ -78,12 +78,8 @@ def indicators_at(ws: "Workspace", as_of: dt.date | str | None = None) -> dict[s
     lo, hi = ws.config.model.mid_value_pct
     params = bind(ws, "gain_indicators", as_of=t, mid_low=lo, mid_high=hi, audience_mode=g.audience_mode,
                   crowd_a1=g.platform_crowds["A1"], crowd_a2=g.platform_crowds["A2"], crowd_a3=g.platform_crowds["A3"])
-    with ws.session() as conn:
-        conn.register("_stage90", stage90)
-        try:
-            row = arrow(conn, load_model("gain_indicators").sql, params).to_pylist()[0]
-        finally:
-            conn.unregister("_stage90")
+    with ws.session() as conn, registered(conn, _stage90=stage90):
+        row = arrow(conn, load_model("gain_indicators").sql, params).to_pylist()[0]
     out: dict[str, Any] = {}
     for k in INDICATORS:
         num, den = row[f"{k.lower()}_num"], row[f"{k.lower()}_den"]
