@@ -210,6 +210,7 @@ def forget(ctx: typer.Context, user_id: Annotated[str, typer.Argument(help="The 
 from siyu import cli_assets as _cli_assets  # noqa: E402,F401  (registers the customer-asset commands)
 from siyu import cli_health as _cli_health  # noqa: E402,F401  (registers gain and link)
 from siyu import cli_clv as _cli_clv  # noqa: E402,F401  (registers the clv group)
+from siyu import cli_autobid as _cli_autobid  # noqa: E402,F401  (registers the autobid group)
 
 
 class _progress:

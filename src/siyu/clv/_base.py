@@ -209,7 +209,10 @@ def collapse(columns: Sequence[np.ndarray], weights: np.ndarray | None = None
     # hash-based grouping (pandas) is ~3x faster than sorting a million tuples; only the distinct ones are sorted
     frame = pd.DataFrame({i: c for i, c in enumerate(columns)}, copy=False)
     codes = frame.groupby(list(range(len(columns))), sort=False, dropna=False).ngroup().to_numpy()
-    _, first = np.unique(codes, return_index=True)
+    # with sort=False the codes number the tuples in order of first appearance, so a tuple's first row is where
+    # the running maximum of the codes steps up: O(n), no sort of the rows
+    seen = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]])
     distinct = [c[first] for c in columns]
     order = np.lexsort(tuple(distinct[::-1]))
     rank = np.empty(len(first), np.int64)
@@ -242,7 +245,6 @@ def expand(values: np.ndarray, inverse: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------------------
 
 LogLik = Callable[..., tuple[float, np.ndarray]]
-
 
 def _hessian(loglik: LogLik, theta: np.ndarray, data: Sequence[np.ndarray], w: np.ndarray,
              step: float = 1e-4) -> np.ndarray:

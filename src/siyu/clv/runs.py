@@ -105,7 +105,7 @@ def predict(ws: "Workspace", *, horizon_days: float, model: str = "bgnbd", calib
     if model in ("gg", "bgbb"):
         raise ConfigError("predict needs a continuous-time purchase model: bgnbd, pnbd or mbgnbd")
     t = calibration_end or ws.last_date()
-    summary = rfm_summary(ws, calibration_end=t, time_unit=time_unit)
+    summary = rfm_summary(ws, calibration_end=t, time_unit=time_unit).sort_by("customer_id")  # stable output order
     m = ws.config.model
     check_sufficiency(summary, min_repeat_buyers=m.clv_min_repeat_buyers, min_history_days=m.clv_min_history_days,
                       unit_days=UNIT_DAYS[time_unit])

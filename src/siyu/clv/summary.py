@@ -28,7 +28,7 @@ Shang 2010, "Customer-Base Analysis in a Discrete-Time Noncontractual Setting", 
 Sources: a :class:`siyu.Workspace` (its ``orders`` table), a ``.csv`` / ``.parquet`` / ``.jsonl`` file read by
 DuckDB, a pandas DataFrame or a pyarrow Table. Whatever the source, the rows are exposed to the SQL as the temp
 view ``_clv_tx`` (``customer_id, paid_at, amount, refund_amount``) by :func:`transactions` and every aggregation
-runs in DuckDB (SQL: ``sql/clv_summary.sql``).
+runs in DuckDB (SQL: ``sql/clv_summary.sql``, with a holdout ``sql/clv_summary_holdout.sql``).
 """
 
 from __future__ import annotations
@@ -314,8 +314,9 @@ def rfm_summary(source: Any, *, calibration_end: Any, holdout_end: Any = None, t
     -------
     pyarrow.Table
         ``customer_id, frequency, recency, T, monetary, first_purchase`` (+ the holdout columns), one row per
-        customer whose first purchase day is ≤ ``calibration_end``, ordered by ``customer_id``. Conventions in the
-        module docstring; SQL in ``sql/clv_summary.sql``.
+        customer whose first purchase day is ≤ ``calibration_end``, in no particular order (sort by
+        ``customer_id`` if needed). Conventions in the module docstring; SQL in ``sql/clv_summary.sql`` (with a
+        holdout, ``sql/clv_summary_holdout.sql``).
 
     Raises
     ------
@@ -331,13 +332,14 @@ def rfm_summary(source: Any, *, calibration_end: Any, holdout_end: Any = None, t
     if hold is not None and hold <= cal:
         raise ConfigError(f"holdout_end {hold} must be after calibration_end {cal}")
     days = unit_days(time_unit)
-    model = load_model("clv_summary")
+    model = load_model("clv_summary" if hold is None else "clv_summary_holdout")
+    params = {"calibration_end": cal, "unit_days": days} | ({} if hold is None else {"holdout_end": hold})
     with transactions(source, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
                       refund_col=refund_col, tz=tz) as conn:
-        table = _run(conn, model.sql, {"calibration_end": cal, "holdout_end": hold, "unit_days": days}, source)
+        table = _run(conn, model.sql, params, source)
         if table.num_rows == 0:
             raise _empty(conn, source, cal)
-    return table if hold is not None else table.select(list(model.columns[:6]))
+    return table
 
 
 _DISCRETE_SQL = """

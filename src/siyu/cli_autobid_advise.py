@@ -1,0 +1,1 @@
+"""`siyu autobid advise` (registered on siyu.cli_autobid.autobid_app)."""

@@ -1,0 +1,1 @@
+"""`siyu autobid bench` (registered on siyu.cli_autobid.autobid_app)."""
