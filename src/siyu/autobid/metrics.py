@@ -8,10 +8,9 @@
   when its realized ROI is below ``a·R``. Violation rates over many runs carry Wilson 95 % score intervals
   (:func:`wilson_interval`; Wilson, 1927, JASA 22(158)).
 * **Budget utilisation** and **time to 50 % / 90 % of the budget** ("跑量速度"), as a fraction of the run and in hours.
-* **Compensation** (赔付) under an explicit rule: by default the window is the 7-day run and the platform pays
-  ``max(0, spend − GMV/R)`` when realized ROI < 0.9·R and the window holds at least 30 orders.
-  :mod:`siyu.autobid.compensation` holds the configurable rule; when it is installed, its :func:`compensate` is
-  used, otherwise the default rule is computed here.
+* **Compensation** (赔付) under an explicit, configurable rule (:mod:`siyu.autobid.compensation`): by default
+  the window is 7 days (the run) and the platform pays ``max(0, spend − GMV/R)`` when realized ROI < 0.9·R and
+  the window holds at least 30 orders; a run shorter than the window is never paid (incomplete window).
 """
 
 from __future__ import annotations
@@ -26,10 +25,8 @@ from siyu.autobid.lp import LPResult, attainable_ceiling, hindsight_lp
 from siyu.autobid.market import Traffic
 from siyu.autobid.replay import RunResult
 
-__all__ = ["DEFAULT_RULE", "evaluate_run", "finite_or_none", "wilson_interval"]
+__all__ = ["evaluate_run", "finite_or_none", "wilson_interval"]
 
-#: the default compensation rule of AUTOBID.md (window = the run, pay below 0.9·R with ≥ 30 orders)
-DEFAULT_RULE: dict[str, float] = {"roi_floor": 0.9, "min_orders": 30}
 #: violation levels reported for every run: realized ROI below level × R
 VIOLATION_LEVELS: tuple[float, ...] = (1.0, 0.9, 0.8)
 
@@ -77,18 +74,10 @@ def _hours(fraction: float, traffic: Traffic) -> float:
 
 
 def _compensation(traffic: Traffic, result: RunResult, rule: Any) -> float:
-    """Payment (ad credit) owed for the run under ``rule`` (``None``: :data:`DEFAULT_RULE` over the whole run)."""
-    if rule is None:
-        spend, gmv, orders = result.total_spend, result.total_gmv, result.total_orders
-        if spend > 0 and gmv < DEFAULT_RULE["roi_floor"] * traffic.target_roi * spend \
-                and orders >= DEFAULT_RULE["min_orders"]:
-            return max(0.0, spend - gmv / traffic.target_roi)
-        return 0.0
-    from siyu.autobid.compensation import compensate
+    """Ad credit owed for the run under ``rule`` (:func:`siyu.autobid.compensation.compensate` on its days)."""
+    from siyu.autobid.compensation import compensate, daily_records, summarize
 
-    out = compensate(result.spend, result.gmv, result.orders, target_roi=traffic.target_roi,
-                     steps_per_day=traffic.steps_per_day, rule=rule)
-    return float(getattr(out, "payment", out))
+    return float(summarize(compensate(daily_records(result, traffic), rule))["amount"])
 
 
 def evaluate_run(traffic: Traffic, result: RunResult, *, rule: Any = None, lp: LPResult | None = None,
@@ -101,8 +90,9 @@ def evaluate_run(traffic: Traffic, result: RunResult, *, rule: Any = None, lp: L
         The run (:func:`siyu.autobid.market.simulate`).
     result : RunResult
         What the bidder did on it (:func:`siyu.autobid.replay.replay`).
-    rule : CompensationRule, optional
-        Compensation rule (:mod:`siyu.autobid.compensation`); default: :data:`DEFAULT_RULE` over the run.
+    rule : CompensationRule or str, optional
+        Compensation rule or preset name (:mod:`siyu.autobid.compensation`); default its default rule (7-day
+        window, pay the shortfall below 0.9·R with at least 30 orders).
     lp, ceiling : LPResult, optional
         The run's hindsight LP and attainable ceiling, when the caller already has them (they depend on the run
         only, so a benchmark computes them once for all bidders).
