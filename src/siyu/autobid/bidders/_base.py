@@ -78,7 +78,10 @@ def make_bidder(name: str, *, target_roi: float, budget: float, n_steps: int, **
         raise ConfigError(f"budget must be > 0 (inf for no cap), got {budget!r}")
     if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
         raise ConfigError(f"n_steps must be a positive whole number, got {n_steps!r}")
-    return BIDDERS[name](target_roi=float(target_roi), budget=float(budget), n_steps=int(n_steps), **options)
+    try:
+        return BIDDERS[name](target_roi=float(target_roi), budget=float(budget), n_steps=int(n_steps), **options)
+    except TypeError as exc:  # an option the bidder does not take
+        raise ConfigError(f"bidder {name!r}: {exc}") from None
 
 
 class BaseBidder:

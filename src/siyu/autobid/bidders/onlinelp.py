@@ -1,0 +1,82 @@
+"""``onlinelp``: re-solve the hindsight LP on a rolling log of won impressions for the remaining budget and time.
+
+Each won impression leaves ``(v̂, p)`` (predicted value, price paid); a lost one only says ``p > bid`` — its price is
+censored — so the log holds wins only. Every ``resolve_every`` steps the LP (:func:`siyu.autobid.lp.hindsight_lp`)
+is solved on the last ``window`` steps of wins, scaled to the remaining horizon: the budget is the remaining budget
+times ``window ÷ remaining steps`` and the ROI target the aim; the bid is ``v̂ · k`` with the LP's multiplier ``k``.
+Because the log only reaches as far as past bids did, ``k`` may rise at most by ``explore`` per re-solve when the
+LP takes every logged win (the log says nothing above). This is the "re-solving" family of online LP algorithms
+(Agrawal, Wang & Ye 2014, "A Dynamic Near-Optimal Algorithm for Online Linear Programming", Operations Research;
+Li & Ye 2022, "Online Linear Programming: Dual Convergence, New Algorithms, and Regret Bounds", OR).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from siyu._exceptions import ConfigError
+from siyu.autobid.bidders._base import BaseBidder, register_bidder
+from siyu.autobid.lp import hindsight_lp
+
+__all__ = ["OnlineLPBidder"]
+
+
+@register_bidder("onlinelp")
+class OnlineLPBidder(BaseBidder):
+    """Bid ``v̂ · k``, ``k`` from the LP on a rolling log of wins.
+
+    Parameters
+    ----------
+    target_roi, budget, n_steps, margin
+        As in :class:`~siyu.autobid.bidders._base.BaseBidder`.
+    window : int, default 96
+        Steps of wins kept in the log.
+    resolve_every : int, default 4
+        Steps between re-solves.
+    explore : float, default 0.1
+        Largest relative rise of ``k`` per re-solve.
+    """
+
+    def __init__(self, *, target_roi: float, budget: float, n_steps: int, margin: float = 0.0, window: int = 96,
+                 resolve_every: int = 4, explore: float = 0.1) -> None:
+        super().__init__(target_roi=target_roi, budget=budget, n_steps=n_steps, margin=margin)
+        if not (isinstance(window, (int, np.integer)) and window >= 1):
+            raise ConfigError(f"window must be a whole number >= 1, got {window!r}")
+        if not (isinstance(resolve_every, (int, np.integer)) and resolve_every >= 1):
+            raise ConfigError(f"resolve_every must be a whole number >= 1, got {resolve_every!r}")
+        if not (np.isfinite(explore) and explore >= 0):
+            raise ConfigError(f"explore must be >= 0, got {explore!r}")
+        self.window, self.resolve_every, self.explore = int(window), int(resolve_every), float(explore)
+        self.k_ = 1.0 / self.aim
+        self._log: deque[tuple[int, np.ndarray, np.ndarray]] = deque()
+        self._observed = 0
+
+    def _bid(self, step: int, values: np.ndarray, channels: np.ndarray) -> np.ndarray:
+        return values * self.k_
+
+    def _update(self, step, won, cost, gmv, values, channels) -> None:
+        self._observed += 1
+        if won.any() and len(values) == len(won):
+            self._log.append((step, values[won], cost[won]))
+        while self._log and self._log[0][0] <= step - self.window:
+            self._log.popleft()
+        if self._observed % self.resolve_every or not self._log:
+            return
+        v = np.concatenate([e[1] for e in self._log])
+        p = np.concatenate([e[2] for e in self._log])
+        keep = (v > 0) & (p > 0)
+        if not keep.any():
+            return
+        v, p = v[keep], p[keep]
+        span = min(self.window, self._observed)
+        left = max(self.n_steps - 1 - step, 1)
+        budget = self.remaining * span / left if np.isfinite(self.budget) else np.inf
+        if budget <= 0:
+            self.k_ = 0.0
+            return
+        lp = hindsight_lp(v, p, budget=budget, target_roi=self.aim)
+        k_max = max(self.k_, 1.0 / self.aim) * (1.0 + self.explore)
+        k = k_max if lp.binding == "none" else min(lp.multiplier, k_max)
+        self.k_ = float(k) if np.isfinite(k) else k_max

@@ -1,0 +1,230 @@
+"""``siyu``: one global ROI target over every channel, a re-solved primal–dual threshold with calibration,
+a censoring-aware log of wins, a margin set from the expected order volume, and pacing in value opportunity.
+
+The hindsight LP (AUTOBID.md) is solved by one multiplier on ``v/p`` over *all* channels together (Aggarwal,
+Badanidiyuru & Mehta 2019; one global target beats per-channel targets, Deng et al. 2023, "Multi-channel
+Autobidding with Budget and ROI Constraints", ICML). siyu's bidder estimates that multiplier online from what the
+protocol gives it — ``target_roi``, ``budget``, ``n_steps``, and the per-step ``values``/``channels``/``won``/
+``cost``/``realized_gmv`` — and nothing else:
+
+1. **Calibration per channel.** ``c_ch = (G_ch + m·ā·c) / (V̂_ch + m·ā)``: realized GMV ÷ predicted value over the
+   channel's *won* impressions (which also removes the winner's curse of noisy predictions), shrunk toward the
+   pooled ratio ``c = (G + m·ā) / (V̂ + m·ā)`` (itself shrunk toward 1, i.e. trusting the predictions at the start)
+   with a prior worth ``m = prior_orders`` orders of the mean order value ``ā`` seen so far. The bid is
+   ``k · c_ch · v̂``, so ranking is on calibrated value across channels.
+2. **A censoring-aware log of wins.** Every win adds its price and predicted value to a log-spaced histogram of
+   ``r = p / v̂`` per channel; every step adds its impression count to the *exposure* at the raw multiplier it bid
+   (``k·c_ch``). A win at ``r`` would also be won by any multiplier ≥ ``r``, and the outcome of any multiplier below
+   the one used is known exactly, so dividing each bin by the impressions that were exposed to it gives unbiased
+   per-impression spend and value curves ``s(k)``, ``v(k)`` up to the highest multiplier ever used (inverse
+   propensity weighting over the bidder's own multiplier history).
+3. **Re-solving the LP for the remaining horizon** each step: the largest ``k`` with
+   ``G_past + F·v(k) ≥ aim_t · (S_past + F·s(k))`` and ``S_past + F·s(k) ≤ B``, where ``F`` is the expected
+   number of impressions still to come (a traffic curve learned online per step of the day,
+   :class:`~siyu.autobid.bidders.pacing.TrafficCurve`) — so the budget is spread over value opportunity, not clock
+   time, and ROI surplus or deficit of the past is spent or repaid over the rest (a primal–dual re-solve, cf.
+   Balseiro, Lu & Mirrokni 2020; Feng, Padmanabhan & Wang 2023). ``G_past`` is the *calibrated* expected GMV of the
+   wins, which moves from the predictions to the realized GMV as orders accumulate. Beyond the highest multiplier
+   ever used nothing is known: when the constraint still has room there, ``k`` rises by ``explore`` a step.
+4. **A margin from the order volume** (the noise floor of AUTOBID.md): at the optimum the ROI constraint is tight,
+   so the realized ROI misses ``R`` half the time; the remaining noise of the final ROI is about
+   ``cv·√N_future / N_total`` (``cv ≈ 1.1`` for Bernoulli orders times log-normal order values), so
+   ``aim_t = R · (1 + margin + max(margin_floor, z · cv · √N_future / N_total))``: large for new products, near
+   zero for hot ones, and shrinking toward the end of the run as less noise is left to come.
+5. **A cautious start**: the first bid is ``v̂ / aim`` (the ``fixed`` bidder), and until the first order the
+   volume margin is ``start_margin``.
+
+Price shocks and diurnal price swings are part of the week's mixture that the single multiplier is optimal for,
+so the log is kept over the whole horizon.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from siyu._exceptions import ConfigError
+from siyu.autobid.bidders._base import BaseBidder, register_bidder
+from siyu.autobid.bidders.pacing import TrafficCurve, default_period
+
+__all__ = ["SiyuBidder"]
+
+_LO, _HI, _W = -16.0, 16.0, 0.01  # log-range and width of the histogram of p/v̂ (covers any value scale)
+_NB = int((_HI - _LO) / _W)
+
+
+def _bin(x: np.ndarray) -> np.ndarray:
+    return np.clip(((np.log(np.maximum(x, 1e-300)) - _LO) / _W).astype(np.int64), 0, _NB - 1)
+
+
+@register_bidder("siyu")
+class SiyuBidder(BaseBidder):
+    """siyu's ROI-targeted multi-channel bidder (see the module docstring).
+
+    Parameters
+    ----------
+    target_roi, budget, n_steps
+        As in :class:`~siyu.autobid.bidders._base.BaseBidder`.
+    margin : float, default 0.0
+        Extra risk margin on top of the volume margin (the frontier knob).
+    z : float, default 1.0
+        Standard deviations of the remaining order noise covered by the volume margin.
+    cv : float, default 1.1
+        Coefficient of variation of one order's GMV (Bernoulli × log-normal order value).
+    margin_floor : float, default 0.0
+        Lower bound of the volume margin.
+    start_margin : float, default 0.2
+        Volume margin before the first order is seen.
+    prior_orders : float, default 30.0
+        Weight of the calibration prior, in orders.
+    explore : float, default 0.05
+        Relative rise of the multiplier per step beyond the highest one ever used.
+    period : int, optional
+        Steps a day for the traffic curve (default: 96 when the episode spans two days or more).
+    """
+
+    def __init__(self, *, target_roi: float, budget: float, n_steps: int, margin: float = 0.0, z: float = 1.0,
+                 cv: float = 1.1, margin_floor: float = 0.0, start_margin: float = 0.2, prior_orders: float = 30.0,
+                 explore: float = 0.05, period: int | None = None) -> None:
+        super().__init__(target_roi=target_roi, budget=budget, n_steps=n_steps, margin=margin)
+        for name, x in (("z", z), ("cv", cv), ("margin_floor", margin_floor), ("start_margin", start_margin),
+                        ("prior_orders", prior_orders), ("explore", explore)):
+            if not (isinstance(x, (int, float)) and np.isfinite(x) and x >= 0):
+                raise ConfigError(f"{name} must be a finite number >= 0, got {x!r}")
+        if period is not None and not (isinstance(period, (int, np.integer)) and period >= 1):
+            raise ConfigError(f"period must be a whole number >= 1, got {period!r}")
+        self.z, self.cv, self.margin_floor, self.start_margin = float(z), float(cv), float(margin_floor), \
+            float(start_margin)
+        self.prior_orders, self.explore = float(prior_orders), float(explore)
+        self.curve_ = TrafficCurve(n_steps, default_period(n_steps) if period is None else period)
+        self.k_ = 1.0 / self.aim           # multiplier on calibrated value
+        self.aim_t_ = self.aim * (1.0 + start_margin)
+        self._nch = 0
+        self._grow(1)
+        self._order_values = 0.0
+        self._n_fut_orders = np.nan
+
+    # -- state ----------------------------------------------------------------------------------------------------
+    def _grow(self, nch: int) -> None:
+        if nch <= self._nch:
+            return
+        def pad(a, shape):
+            out = np.zeros(shape)
+            if a is not None:
+                out[tuple(slice(0, s) for s in a.shape)] = a
+            return out
+        old = self._nch
+        get = (lambda n: getattr(self, n, None)) if old else (lambda n: None)
+        self._hp = pad(get("_hp"), (_NB, nch))        # Σ price of wins per bin of p/v̂ and channel
+        self._hv = pad(get("_hv"), (_NB, nch))        # Σ v̂ of wins
+        self._hg = pad(get("_hg"), (_NB, nch))        # Σ realized GMV of wins
+        self._orders_ch = pad(get("_orders_ch"), (nch,))
+        self._ex = pad(get("_ex"), (_NB, nch))        # impressions exposed, at the bin of the raw multiplier used
+        self._n = pad(get("_n"), (nch,))              # impressions seen per channel
+        self._vwon = pad(get("_vwon"), (nch,))        # Σ v̂ of wins per channel
+        self._gwon = pad(get("_gwon"), (nch,))        # Σ realized GMV per channel
+        self._mbin = np.concatenate([self._mbin, np.full(nch - old, -1)]) if old else np.full(nch, -1)
+        self.c_ = np.concatenate([self.c_, np.ones(nch - old)]) if old else np.ones(nch)
+        self._nch = nch
+
+    def _bid(self, step: int, values: np.ndarray, channels: np.ndarray) -> np.ndarray:
+        if channels.size and channels.min() < 0:
+            raise ConfigError(f"step {step}: channel codes must be non-negative integers")
+        if channels.size:
+            self._grow(int(channels.max()) + 1)
+        return self.k_ * self.c_[channels] * values
+
+    # -- learning -------------------------------------------------------------------------------------------------
+    def _update(self, step, won, cost, gmv, values, channels) -> None:
+        self.curve_.add(step, len(won))
+        if len(won) == 0 or len(values) != len(won):
+            self._solve(step)
+            return
+        self._grow(int(channels.max()) + 1)
+        nch = self._nch
+        n_ch = np.bincount(channels, minlength=nch).astype(float)
+        raw = self.k_ * self.c_
+        mb = _bin(raw)
+        present = n_ch > 0
+        self._ex[mb[present], np.flatnonzero(present)] += n_ch[present]
+        self._mbin[present] = np.maximum(self._mbin[present], mb[present])
+        self._n += n_ch
+        w = won & (values > 0)
+        if w.any():
+            ch, v, p = channels[w], values[w], cost[w]
+            idx = _bin(p / v) * nch + ch
+            self._hp += np.bincount(idx, weights=p, minlength=_NB * nch).reshape(_NB, nch)
+            self._hv += np.bincount(idx, weights=v, minlength=_NB * nch).reshape(_NB, nch)
+            self._hg += np.bincount(idx, weights=gmv[w], minlength=_NB * nch).reshape(_NB, nch)
+            self._orders_ch += np.bincount(ch, weights=(gmv[w] > 0).astype(float), minlength=nch)
+            self._vwon += np.bincount(ch, weights=v, minlength=nch)
+            self._gwon += np.bincount(channels[won], weights=gmv[won], minlength=nch)
+        self._order_values += float(gmv[gmv > 0].sum())
+        self._calibrate()
+        self._solve(step)
+
+    def _calibrate(self) -> None:
+        if self.orders == 0:
+            return
+        prior = self.prior_orders * self._order_values / self.orders   # m·ā, in GMV units
+        g, v = self._gwon.sum(), self._vwon.sum()
+        pooled = (g + prior) / (v + prior)
+        self.c_ = (self._gwon + prior * pooled) / (self._vwon + prior)
+
+    def _solve(self, step: int) -> None:
+        if self._n.sum() <= 0:
+            return
+        fut_imps = self.curve_.future(step)
+        share = self._n / self._n.sum()
+        f_ch = fut_imps * share
+        # per-impression spend and (raw) value densities per bin, by inverse exposure
+        expo = np.cumsum(self._ex[::-1], axis=0)[::-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dp = np.where(expo > 0, self._hp / expo, 0.0)
+            dv = np.where(expo > 0, self._hv / expo, 0.0)
+            dg = np.where(expo > 0, self._hg / expo, 0.0)
+        cp = np.vstack([np.zeros((1, self._nch)), np.cumsum(dp, axis=0)])   # cp[b+1] = Σ_{≤b}
+        # value curve: realized GMV of the logged wins, blended in from the calibrated predictions as orders come
+        wt = self._orders_ch / (self._orders_ch + self.prior_orders) if self.prior_orders > 0 \
+            else np.ones(self._nch)
+        dval = wt * dg + (1.0 - wt) * self.c_ * dv
+        cv = np.vstack([np.zeros((1, self._nch)), np.cumsum(dval, axis=0)])
+        # candidate multipliers on calibrated value: k_j = exp(_LO + (j + 1)·_W); channel ch bids raw k_j·c_ch
+        off = np.floor(np.log(np.maximum(self.c_, 1e-300)) / _W).astype(np.int64)
+        j = np.arange(_NB)
+        used = self._n > 0
+        chs = np.flatnonzero(used)
+        idx = np.clip(j[:, None] + off[None, chs], -1, _NB - 1) + 1
+        s_fut = (cp[idx, chs] * f_ch[chs]).sum(axis=1)
+        v_fut = (cv[idx, chs] * f_ch[chs]).sum(axis=1)
+        j_known = int(np.min(self._mbin[chs] - off[chs]))
+        j_known = min(max(j_known, 0), _NB - 1)
+
+        g_past = float((wt * self._gwon + (1.0 - wt) * self.c_ * self._vwon).sum())
+        aov = self._order_values / self.orders if self.orders else np.nan
+        if self.orders and aov > 0:
+            n_fut = max(self._n_fut_orders, 0.0) if np.isfinite(self._n_fut_orders) else 0.0
+            vol = self.z * self.cv * np.sqrt(n_fut) / max(self.orders + n_fut, 1.0)
+            vol = max(self.margin_floor, vol)
+        else:
+            vol = self.start_margin
+        aim_t = self.target_roi * (1.0 + self.margin + vol)
+        self.aim_t_ = aim_t
+
+        slack = g_past + v_fut - aim_t * (self.spent + s_fut)
+        ok = slack >= 0
+        if np.isfinite(self.budget):
+            ok &= s_fut <= self.remaining
+        ok[j_known + 1:] = False
+        if ok[j_known] and j_known == _NB - 1 or not ok.any():
+            # ROI out of reach: the multiplier that repays most of the deficit (the largest one among ties)
+            jj = j_known - int(np.argmax(slack[:j_known + 1][::-1])) if not ok.any() else j_known
+            k = np.exp(_LO + (jj + 1) * _W)
+        elif ok[j_known]:
+            k = np.exp(_LO + (j_known + 1) * _W) * (1.0 + self.explore)
+            jj = j_known
+        else:
+            jj = int(np.flatnonzero(ok)[-1])
+            k = np.exp(_LO + (jj + 1) * _W)
+        self.k_ = float(k)
+        if self.orders and aov > 0:
+            self._n_fut_orders = float(v_fut[jj]) / aov
