@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from siyu.autobid.market import Traffic
     from siyu.autobid.replay import RunResult
 
-__all__ = ["RULES", "CompensationRule", "Window", "compensate", "daily_records", "summarize"]
+__all__ = ["RULES", "CompensationRule", "Window", "compensate", "compensate_run", "daily_records", "summarize"]
 
 #: columns of a daily record (``edits`` may be left out: 0)
 COLUMNS: tuple[str, ...] = ("date", "spend", "gmv", "orders", "target_roi", "edits")
@@ -387,3 +387,9 @@ def daily_records(run: RunResult, traffic: Traffic | None = None, *,
             for d in range(len(spend))]
     return [{"date": days[d], "spend": float(spend[d]), "gmv": float(gmv[d]), "orders": int(orders[d]),
              "target_roi": target, "edits": 0} for d in range(len(spend))]
+
+
+def compensate_run(run: RunResult, traffic: Traffic | None = None,
+                   rule: CompensationRule | str | None = None) -> float:
+    """Total compensation owed for a simulated run under ``rule`` (its days from :func:`daily_records`)."""
+    return float(sum(w.amount for w in compensate(daily_records(run, traffic), rule)))
