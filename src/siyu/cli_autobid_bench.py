@@ -20,19 +20,19 @@ class Scenario(str, Enum):
 #: scoreboard columns shown in tables: key -> bilingual header
 COLUMNS: dict[str, str] = {
     "bidder": "出价器 Bidder",
-    "profile": "商家画像 Profile",
-    "efficiency_lp": "效率/LP Eff. vs LP",
-    "efficiency_ceiling": "效率/上限 Eff. vs ceiling",
-    "efficiency_realized": "实际效率 Realized eff.",
-    "attainment": "ROI达成 Attainment",
-    "p_below_r": "P(ROI<R)",
-    "p_below_0.9r": "P(ROI<0.9R)",
-    "p_below_0.9r_300": "P(<0.9R) ≥300单 orders",
-    "p_below_0.8r": "P(ROI<0.8R)",
-    "budget_use": "预算使用 Budget use",
-    "hours_to_50": "50%预算用时(h) Hours to 50%",
-    "hours_to_90": "90%预算用时(h) Hours to 90%",
-    "compensation_share": "赔付占比 Comp./spend",
+    "profile": "画像 Profile",
+    "efficiency_lp": "效率/LP Eff/LP",
+    "efficiency_ceiling": "效率/上限 Eff/ceil",
+    "efficiency_realized": "实现效率 Realized",
+    "attainment": "ROI达成 Attain",
+    "p_below_r": "P(<R)",
+    "p_below_0.9r": "P(<0.9R)",
+    "p_below_0.9r_300": "P(<0.9R) ≥300单",
+    "p_below_0.8r": "P(<0.8R)",
+    "budget_use": "预算使用 Budget",
+    "hours_to_50": "50%预算 h",
+    "hours_to_90": "90%预算 h",
+    "compensation_share": "赔付率 Comp",
 }
 
 
@@ -51,7 +51,7 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def _table(rows: list[dict], title: str, keys: list[str]):
+def _table(rows: list[dict], title: str, keys: list[str], *, ci: bool = True):
     from rich.table import Table
 
     t = Table(title=title)
@@ -61,7 +61,7 @@ def _table(rows: list[dict], title: str, keys: list[str]):
         cells = []
         for k in keys:
             v = r.get(k)
-            ci = r.get(f"{k}_ci")
+            ci = r.get(f"{k}_ci") if ci else None
             cells.append(_fmt(v) + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci and v is not None else ""))
         t.add_row(*cells)
     return t
@@ -113,7 +113,7 @@ def bench(seeds: Annotated[int, typer.Option(min=1, help="Seeds per profile (run
                                            f"seeds, {cfg['impressions_per_day']:,} impressions/day, "
                                            f"{cfg['scenario']}", head))
     console.print(_table(sorted(board["profiles"], key=lambda r: (r["profile"], r["bidder"])),
-                         "分画像 By profile", ["profile"] + head[:-1]))
+                         "分画像 By profile", ["profile"] + head[:-1], ci=False))
     if "frontier" in out:
         pts = out["frontier"]["points"]
         from rich.table import Table
