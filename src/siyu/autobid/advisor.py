@@ -249,6 +249,15 @@ def _round_up(x: float) -> float:
     return float(math.ceil(x / step) * step)
 
 
+def _check_goal(goal: str, roi_floor: float | None, margin: float | None) -> None:
+    if goal not in ("max_gmv", "max_profit"):
+        raise ConfigError(f"goal {goal!r}: use max_gmv or max_profit")
+    if roi_floor is not None and not (math.isfinite(roi_floor) and roi_floor > 0):
+        raise ConfigError(f"roi_floor must be a number > 0, got {roi_floor!r}")
+    if goal == "max_profit" and (margin is None or not (0 < margin <= 1)):
+        raise ConfigError(f"goal max_profit needs margin, the gross margin rate in (0, 1], got {margin!r}")
+
+
 def recommend(curve: Curve, goal: Literal["max_gmv", "max_profit"] = "max_gmv", *, roi_floor: float | None = None,
               margin: float | None = None) -> Recommendation:
     """Pick the target ROI on ``curve`` for ``goal``, and the budget to go with it.
@@ -274,12 +283,7 @@ def recommend(curve: Curve, goal: Literal["max_gmv", "max_profit"] = "max_gmv", 
         is the spend at which the recommended target stops being budget-bound when the given budget binds (or no
         budget was given), else the given budget.
     """
-    if goal not in ("max_gmv", "max_profit"):
-        raise ConfigError(f"goal {goal!r}: use max_gmv or max_profit")
-    if roi_floor is not None and not (math.isfinite(roi_floor) and roi_floor > 0):
-        raise ConfigError(f"roi_floor must be a number > 0, got {roi_floor!r}")
-    if goal == "max_profit" and (margin is None or not (0 < margin <= 1)):
-        raise ConfigError(f"goal max_profit needs margin, the gross margin rate in (0, 1], got {margin!r}")
+    _check_goal(goal, roi_floor, margin)
     pts = curve.points
     tol = curve.rule.tolerance
 
@@ -457,6 +461,13 @@ def screen_products(products: Any, *, target_roi: float, market_roi: float = 3.0
     for name, v in (("target_roi", target_roi), ("market_roi", market_roi)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
             raise ConfigError(f"{name} must be a number > 0, got {v!r}")
+    parsed = _parse_products(products)
+    high = rule.high_price or rule.high_price_ratio * statistics.median(d["price"] for _, d in parsed)
+    return [_screen_one(pid, d, rule, high, float(target_roi), float(market_roi)) for pid, d in parsed]
+
+
+def _parse_products(products: Any) -> list[tuple[str, dict[str, float | None]]]:
+    """Validated product rows: ``(product_id, {column: value})`` (errors name the file, row and column)."""
     rows, file = _records(products)
     if not rows:
         _pfail(file, "no products")
@@ -478,60 +489,61 @@ def screen_products(products: Any, *, target_roi: float, market_roi: float = 3.0
             _pfail(file, "must be > 0", row=i, column="target_roi" if d.get("target_roi") == 0
                    else "category_market_roi", value=0)
         parsed.append((pid, d))
-    high = rule.high_price or rule.high_price_ratio * statistics.median(d["price"] for _, d in parsed)
+    return parsed
 
-    out = []
-    for pid, d in parsed:
-        flags, zh, en = [], [], []
-        tgt = d.get("target_roi") or float(target_roi)
-        mkt = d.get("category_market_roi") or float(market_roi)
-        if d["sales_30d"] < rule.min_sales:
-            flags.append("new_product")
-            zh.append(f"新品：近 30 天仅 {d['sales_30d']:g} 笔销量（< {rule.min_sales}），转化率未知，盲投只能碰运气")
-            en.append(f"new product: {d['sales_30d']:g} sales in 30 days (< {rule.min_sales}); its pCVR is "
-                      f"unknown, so the bidder cannot value it")
-        if tgt > rule.max_target_ratio * mkt:
-            flags.append("target_above_market")
-            zh.append(f"目标 ROI {tgt:g} 远高于类目市场 ROI {mkt:g}（> {rule.max_target_ratio:g}×），跑不出量")
-            en.append(f"target ROI {tgt:g} is far above the category's market ROI {mkt:g} "
-                      f"(> {rule.max_target_ratio:g}×): it will hardly win any traffic")
-        ctr_floor = rule.min_ctr if d.get("category_ctr") is None else rule.low_ctr_ratio * d["category_ctr"]
-        if d["ctr"] < ctr_floor:
-            flags.append("low_ctr")
-            zh.append(f"点击率 {d['ctr']:.2%} 偏低（< {ctr_floor:.2%}），系统会给较差的资源位：先优化主图/短视频")
-            en.append(f"CTR {d['ctr']:.2%} is low (< {ctr_floor:.2%}): worse placements; improve the main image or "
-                      f"video first")
-        if d["price"] > high:
-            flags.append("high_price")
-            zh.append(f"客单价 ¥{d['price']:,.0f} 偏高（> ¥{high:,.0f}），决策周期长，需小预算测试")
-            en.append(f"high price ¥{d['price']:,.0f} (> ¥{high:,.0f}): long decision, test with a small budget")
-        if d.get("decision_days") is not None and d["decision_days"] > rule.long_cycle_days:
-            flags.append("long_cycle")
-            zh.append(f"转化周期 {d['decision_days']:g} 天（> {rule.long_cycle_days:g}），7 天窗口内 ROI 易偏低")
-            en.append(f"decision cycle {d['decision_days']:g} days (> {rule.long_cycle_days:g}): the 7-day ROI "
-                      f"undercounts")
-        notes_zh, notes_en = [], []
-        if d.get("reviews") is not None and d["reviews"] < rule.min_reviews:
-            notes_zh.append(f"评价仅 {d['reviews']:g} 条，口碑基础弱")
-            notes_en.append(f"only {d['reviews']:g} reviews: weak social proof")
-        if d.get("rating") is not None and d["rating"] < rule.min_rating:
-            notes_zh.append(f"评分 {d['rating']:g} 偏低")
-            notes_en.append(f"rating {d['rating']:g} is low")
-        will = not ({"new_product", "target_above_market"} & set(flags))
-        if flags:
-            tier = "test_first"
-        elif d["sales_30d"] >= rule.hot_sales and d["pcvr"] >= rule.hot_pcvr:
-            tier = "hot"
-            zh.append(f"爆品：近 30 天 {d['sales_30d']:g} 笔、转化率 {d['pcvr']:.1%}，全站推优势最大")
-            en.append(f"hot: {d['sales_30d']:g} sales in 30 days and pCVR {d['pcvr']:.1%}; 全站推 favours it")
-        else:
-            tier = "normal"
-            zh.append("常规品：可按推荐目标投放")
-            en.append("normal: run at the recommended target")
-        out.append(ProductVerdict(product_id=pid, tier=tier, will_deliver=will, flags=tuple(flags),
-                                  reasons_zh=tuple(zh + notes_zh), reasons_en=tuple(en + notes_en),
-                                  target_roi=tgt, market_roi=mkt))
-    return out
+
+def _screen_one(pid: str, d: Mapping[str, Any], rule: ScreenRule, high: float, target_roi: float,
+                market_roi: float) -> ProductVerdict:
+    """The verdict on one validated product (rules: :func:`screen_products`)."""
+    flags, zh, en = [], [], []
+    tgt = d.get("target_roi") or target_roi
+    mkt = d.get("category_market_roi") or market_roi
+    if d["sales_30d"] < rule.min_sales:
+        flags.append("new_product")
+        zh.append(f"新品：近 30 天仅 {d['sales_30d']:g} 笔销量（< {rule.min_sales}），转化率未知，盲投只能碰运气")
+        en.append(f"new product: {d['sales_30d']:g} sales in 30 days (< {rule.min_sales}); its pCVR is "
+                  f"unknown, so the bidder cannot value it")
+    if tgt > rule.max_target_ratio * mkt:
+        flags.append("target_above_market")
+        zh.append(f"目标 ROI {tgt:g} 远高于类目市场 ROI {mkt:g}（> {rule.max_target_ratio:g}×），跑不出量")
+        en.append(f"target ROI {tgt:g} is far above the category's market ROI {mkt:g} "
+                  f"(> {rule.max_target_ratio:g}×): it will hardly win any traffic")
+    ctr_floor = rule.min_ctr if d.get("category_ctr") is None else rule.low_ctr_ratio * d["category_ctr"]
+    if d["ctr"] < ctr_floor:
+        flags.append("low_ctr")
+        zh.append(f"点击率 {d['ctr']:.2%} 偏低（< {ctr_floor:.2%}），系统会给较差的资源位：先优化主图/短视频")
+        en.append(f"CTR {d['ctr']:.2%} is low (< {ctr_floor:.2%}): worse placements; improve the main image or "
+                  f"video first")
+    if d["price"] > high:
+        flags.append("high_price")
+        zh.append(f"客单价 ¥{d['price']:,.0f} 偏高（> ¥{high:,.0f}），决策周期长，需小预算测试")
+        en.append(f"high price ¥{d['price']:,.0f} (> ¥{high:,.0f}): long decision, test with a small budget")
+    if d.get("decision_days") is not None and d["decision_days"] > rule.long_cycle_days:
+        flags.append("long_cycle")
+        zh.append(f"转化周期 {d['decision_days']:g} 天（> {rule.long_cycle_days:g}），7 天窗口内 ROI 易偏低")
+        en.append(f"decision cycle {d['decision_days']:g} days (> {rule.long_cycle_days:g}): the 7-day ROI "
+                  f"undercounts")
+    notes_zh, notes_en = [], []
+    if d.get("reviews") is not None and d["reviews"] < rule.min_reviews:
+        notes_zh.append(f"评价仅 {d['reviews']:g} 条，口碑基础弱")
+        notes_en.append(f"only {d['reviews']:g} reviews: weak social proof")
+    if d.get("rating") is not None and d["rating"] < rule.min_rating:
+        notes_zh.append(f"评分 {d['rating']:g} 偏低")
+        notes_en.append(f"rating {d['rating']:g} is low")
+    will = not ({"new_product", "target_above_market"} & set(flags))
+    if flags:
+        tier = "test_first"
+    elif d["sales_30d"] >= rule.hot_sales and d["pcvr"] >= rule.hot_pcvr:
+        tier = "hot"
+        zh.append(f"爆品：近 30 天 {d['sales_30d']:g} 笔、转化率 {d['pcvr']:.1%}，全站推优势最大")
+        en.append(f"hot: {d['sales_30d']:g} sales in 30 days and pCVR {d['pcvr']:.1%}; 全站推 favours it")
+    else:
+        tier = "normal"
+        zh.append("常规品：可按推荐目标投放")
+        en.append("normal: run at the recommended target")
+    return ProductVerdict(product_id=pid, tier=tier, will_deliver=will, flags=tuple(flags),
+                          reasons_zh=tuple(zh + notes_zh), reasons_en=tuple(en + notes_en),
+                          target_roi=tgt, market_roi=mkt)
 
 
 # -- the chart and the whole advice --------------------------------------------------------------------------------
@@ -594,6 +606,9 @@ def advise(profile: Any = "normal", *, targets: Sequence[float] | None = None, b
     Parameters are those of :func:`volume_roi_curve`, :func:`recommend` and :func:`screen_products`; ``chart`` is
     the path of a standalone offline HTML page (plotly.js inlined) to write.
     """
+    _check_goal(goal, roi_floor, margin)  # bad input fails before the simulation, not after
+    if products is not None:
+        _parse_products(products)
     curve = volume_roi_curve(profile, targets, budget, seeds, bidder=bidder, impressions_per_day=impressions_per_day,
                              days=days, config=config, rule=rule)
     rec = recommend(curve, goal, roi_floor=roi_floor, margin=margin)
