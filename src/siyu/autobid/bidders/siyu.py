@@ -50,6 +50,7 @@ __all__ = ["SiyuBidder"]
 
 _LO, _HI, _W = -16.0, 16.0, 0.01  # log-range and width of the histogram of p/v̂ (covers any value scale)
 _NB = int((_HI - _LO) / _W)
+_BAND = 25  # fine bins per calibration band (0.25 in log p/v̂)
 
 
 def _bin(x: np.ndarray) -> np.ndarray:
@@ -74,17 +75,19 @@ class SiyuBidder(BaseBidder):
         Lower bound of the volume margin.
     start_margin : float, default 0.2
         Volume margin before the first order is seen.
-    prior_orders : float, default 30.0
+    prior_orders : float, default 10.0
         Weight of the calibration prior, in orders.
-    explore : float, default 0.05
-        Relative rise of the multiplier per step beyond the highest one ever used.
+    explore : float, default 0.03
+        Largest relative rise of the multiplier per step (and the exploration step beyond the highest one used).
+    max_drop : float, default 0.1
+        Largest relative fall of the multiplier per step.
     period : int, optional
         Steps a day for the traffic curve (default: 96 when the episode spans two days or more).
     """
 
     def __init__(self, *, target_roi: float, budget: float, n_steps: int, margin: float = 0.0, z: float = 1.0,
-                 cv: float = 1.1, margin_floor: float = 0.0, start_margin: float = 0.2, prior_orders: float = 30.0,
-                 explore: float = 0.05, period: int | None = None) -> None:
+                 cv: float = 1.1, margin_floor: float = 0.0, start_margin: float = 0.2, prior_orders: float = 10.0,
+                 explore: float = 0.03, max_drop: float = 0.1, period: int | None = None) -> None:
         super().__init__(target_roi=target_roi, budget=budget, n_steps=n_steps, margin=margin)
         for name, x in (("z", z), ("cv", cv), ("margin_floor", margin_floor), ("start_margin", start_margin),
                         ("prior_orders", prior_orders), ("explore", explore)):
@@ -95,6 +98,9 @@ class SiyuBidder(BaseBidder):
         self.z, self.cv, self.margin_floor, self.start_margin = float(z), float(cv), float(margin_floor), \
             float(start_margin)
         self.prior_orders, self.explore = float(prior_orders), float(explore)
+        if not (np.isfinite(max_drop) and 0 < max_drop <= 1):
+            raise ConfigError(f"max_drop must be in (0, 1], got {max_drop!r}")
+        self.max_drop = float(max_drop)
         self.curve_ = TrafficCurve(n_steps, default_period(n_steps) if period is None else period)
         self.k_ = 1.0 / self.aim           # multiplier on calibrated value
         self.aim_t_ = self.aim * (1.0 + start_margin)
@@ -181,12 +187,20 @@ class SiyuBidder(BaseBidder):
         with np.errstate(divide="ignore", invalid="ignore"):
             dp = np.where(expo > 0, self._hp / expo, 0.0)
             dv = np.where(expo > 0, self._hv / expo, 0.0)
-            dg = np.where(expo > 0, self._hg / expo, 0.0)
         cp = np.vstack([np.zeros((1, self._nch)), np.cumsum(dp, axis=0)])   # cp[b+1] = Σ_{≤b}
-        # value curve: realized GMV of the logged wins, blended in from the calibrated predictions as orders come
+        # value curve: predicted value times a calibration per coarse band of p/v̂ (the winner's curse grows toward
+        # the margin), shrunk toward the channel's ratio with the prior worth prior_orders orders
         wt = self._orders_ch / (self._orders_ch + self.prior_orders) if self.prior_orders > 0 \
             else np.ones(self._nch)
-        dval = wt * dg + (1.0 - wt) * self.c_ * dv
+        aov = self._order_values / self.orders if self.orders else 0.0
+        band_g = self._hg.reshape(_NB // _BAND, _BAND, self._nch).sum(axis=1)
+        band_v = self._hv.reshape(_NB // _BAND, _BAND, self._nch).sum(axis=1)
+        if aov > 0:
+            prior = self.prior_orders * aov
+            ratio = (band_g + prior * self.c_) / (band_v + prior)
+        else:
+            ratio = np.broadcast_to(self.c_, band_g.shape)
+        dval = np.repeat(ratio, _BAND, axis=0) * dv
         cv = np.vstack([np.zeros((1, self._nch)), np.cumsum(dval, axis=0)])
         # candidate multipliers on calibrated value: k_j = exp(_LO + (j + 1)·_W); channel ch bids raw k_j·c_ch
         off = np.floor(np.log(np.maximum(self.c_, 1e-300)) / _W).astype(np.int64)
@@ -225,6 +239,6 @@ class SiyuBidder(BaseBidder):
         else:
             jj = int(np.flatnonzero(ok)[-1])
             k = np.exp(_LO + (jj + 1) * _W)
-        self.k_ = float(k)
+        self.k_ = float(np.clip(k, self.k_ * (1.0 - self.max_drop), self.k_ * (1.0 + self.explore)))
         if self.orders and aov > 0:
             self._n_fut_orders = float(v_fut[jj]) / aov
