@@ -48,7 +48,7 @@ def parse_targets(text: str) -> list[float]:
             if len(parts) != 3 or parts[2] <= 0 or parts[1] < parts[0]:
                 raise ValueError
             start, stop, step = parts
-            n = int(round((stop - start) / step))
+            n = round((stop - start) / step)
             return [round(start + i * step, 10) for i in range(n + 1) if start + i * step <= stop + 1e-9]
         return [float(x) for x in text.split(",") if x.strip()]
     except ValueError:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
 
 from siyu import ConfigError, ValidationError
 from siyu.autobid import advisor
-from siyu.autobid.advisor import (Curve, CurvePoint, ScreenRule, advise, recommend, screen_products,
-                                  volume_roi_curve)
+from siyu.autobid.advisor import (
+    Curve,
+    CurvePoint,
+    ScreenRule,
+    advise,
+    recommend,
+    screen_products,
+    volume_roi_curve,
+)
 from siyu.autobid.compensation import CompensationRule
 from siyu.autobid.market import MarketConfig
 
@@ -30,7 +38,7 @@ def test_lower_target_gives_more_volume(profile):
     assert curve.bidder == "siyu" and curve.seeds == (0, 1)
     pts = curve.points
     assert [p.target_roi for p in pts] == [2.0, 3.0, 4.0]
-    for lo, hi in zip(pts, pts[1:]):
+    for lo, hi in itertools.pairwise(pts):
         assert lo.expected_gmv > hi.expected_gmv
         assert lo.spend > hi.spend
         assert lo.orders >= hi.orders

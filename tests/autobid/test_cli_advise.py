@@ -78,10 +78,10 @@ def test_bad_products_file_exits_non_zero_naming_the_column(tmp_path):
     f = tmp_path / "bad.csv"
     f.write_text("product_id,sales_30d,ctr,price\nA,10,0.02,99\n", encoding="utf-8")  # no pcvr
     proc = subprocess.run([sys.executable, "-m", "siyu", *QUICK, "--products", str(f)], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, check=False)
     assert proc.returncode == 65  # ValidationError -> EX_DATAERR
     assert "column 'pcvr'" in proc.stderr and "bad.csv" in proc.stderr
     assert "Volume–ROI" not in proc.stdout  # the input is checked before anything is simulated
     missing = subprocess.run([sys.executable, "-m", "siyu", *QUICK, "--products", str(tmp_path / "none.csv")],
-                             capture_output=True, text=True, timeout=120)
+                             capture_output=True, text=True, timeout=120, check=False)
     assert missing.returncode != 0 and "not found" in missing.stderr

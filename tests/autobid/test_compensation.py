@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pydantic
 import pytest
 
 from siyu import ConfigError, ValidationError
-from siyu.autobid.compensation import RULES, CompensationRule, compensate, daily_records, summarize
+from siyu.autobid.compensation import (
+    RULES,
+    CompensationRule,
+    compensate,
+    daily_records,
+    summarize,
+)
 
 
 def week(spend=100.0, gmv=250.0, orders=5, roi=3.0, edits=0, days=7, start=dt.date(2025, 11, 1)):
@@ -117,9 +124,9 @@ def test_bad_records(tmp_path):
     assert e.value.row == 2 and e.value.column == "spend" and e.value.file == str(f)
     with pytest.raises(ValidationError, match="not found"):
         compensate(tmp_path / "nope.csv")
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError):
         CompensationRule(tolerance=1.5)
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError):
         CompensationRule(window=7)  # extra keys are refused
 
 

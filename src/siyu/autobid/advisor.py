@@ -31,9 +31,15 @@ from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
 
 from siyu._exceptions import ConfigError, ValidationError
-from siyu.autobid.compensation import CompensationRule, _records, compensate, daily_records
+from siyu.autobid.compensation import (
+    CompensationRule,
+    _records,
+    compensate,
+    daily_records,
+)
 
 __all__ = ["DEFAULT_BIDDER", "DEFAULT_TARGETS", "Advice", "Curve", "CurvePoint", "ProductVerdict", "Recommendation",
            "ScreenRule", "advise", "recommend", "screen_products", "volume_roi_chart", "volume_roi_curve"]
@@ -112,7 +118,7 @@ def _maker(profile: Any, impressions_per_day: int, days: int, scenario: str,
             raise ConfigError(f"profile {profile!r}: write hot, normal or new (or strength/target/binding)")
         try:
             prof = Profile(strength=parts[0], target=parts[1], binding=parts[2])
-        except Exception:
+        except PydanticValidationError:
             raise ConfigError(f"profile {profile!r}: strength must be hot, normal or new") from None
     else:
         raise ConfigError(f"profile must be a name, a Profile or a traffic maker, got {type(profile).__name__}")
