@@ -77,8 +77,9 @@ class SiyuBidder(BaseBidder):
         Volume margin before the first order is seen.
     prior_orders : float, default 10.0
         Weight of the calibration prior, in orders.
-    explore : float, default 0.03
-        Largest relative rise of the multiplier per step (and the exploration step beyond the highest one used).
+    explore : float, optional
+        Largest relative rise of the multiplier per step (and the exploration step beyond the highest one used);
+        default ``max(0.03, 7 / n_steps)`` (a doubling within about a tenth of a short episode).
     max_drop : float, default 0.1
         Largest relative fall of the multiplier per step.
     period : int, optional
@@ -87,17 +88,18 @@ class SiyuBidder(BaseBidder):
 
     def __init__(self, *, target_roi: float, budget: float, n_steps: int, margin: float = 0.0, z: float = 1.0,
                  cv: float = 1.1, margin_floor: float = 0.0, start_margin: float = 0.2, prior_orders: float = 10.0,
-                 explore: float = 0.03, max_drop: float = 0.1, period: int | None = None) -> None:
+                 explore: float | None = None, max_drop: float = 0.1, period: int | None = None) -> None:
         super().__init__(target_roi=target_roi, budget=budget, n_steps=n_steps, margin=margin)
         for name, x in (("z", z), ("cv", cv), ("margin_floor", margin_floor), ("start_margin", start_margin),
-                        ("prior_orders", prior_orders), ("explore", explore)):
+                        ("prior_orders", prior_orders), ("explore", 0.0 if explore is None else explore)):
             if not (isinstance(x, (int, float)) and np.isfinite(x) and x >= 0):
                 raise ConfigError(f"{name} must be a finite number >= 0, got {x!r}")
         if period is not None and not (isinstance(period, (int, np.integer)) and period >= 1):
             raise ConfigError(f"period must be a whole number >= 1, got {period!r}")
         self.z, self.cv, self.margin_floor, self.start_margin = float(z), float(cv), float(margin_floor), \
             float(start_margin)
-        self.prior_orders, self.explore = float(prior_orders), float(explore)
+        self.prior_orders = float(prior_orders)
+        self.explore = max(0.03, 7.0 / n_steps) if explore is None else float(explore)
         if not (np.isfinite(max_drop) and 0 < max_drop <= 1):
             raise ConfigError(f"max_drop must be in (0, 1], got {max_drop!r}")
         self.max_drop = float(max_drop)
