@@ -6,10 +6,10 @@
 **speed** — impressions per second of one bidder on tier A (replay only: the week is simulated first and not
 timed), 1M impressions a day × 7 days, on one core, median of ``--repeat`` runs. The goal is ≥ 1M impressions/s.
 
-**goals** — every registered bidder on all 18 profiles × ``--seeds`` seeds, in the ``default`` scenario
-(±20 % miscalibration, 2 shocks a day) and the ``stationary`` one (calibrated), plus the GMV–violation frontier of
-siyu, PID and dual mirror descent (margins 0 … 0.2) in the default scenario; prints AUTOBID.md's goal numbers and
-whether each is met:
+**goals** — every registered bidder on all 18 profiles × ``--seeds`` (30) seeds in the ``default`` scenario
+(±20 % miscalibration, 2 shocks a day); siyu and the oracle (``--stationary-bidders``) on the ``stationary`` one
+(calibrated); the GMV–violation frontier of siyu, PID and dual mirror descent (margins 0 … 0.2) in the default
+scenario on ``--frontier-seeds`` (10) seeds × 18 profiles; prints AUTOBID.md's goal numbers and whether each is met:
 
 1. mean GMV efficiency of siyu ≥ 0.98 of the attainable ceiling (default scenario);
 2. ≥ 0.97 of the LP itself on stationary, calibrated traffic;
@@ -17,9 +17,13 @@ whether each is met:
 4. compensation ≤ 1 % of spend (default scenario);
 5. siyu's frontier weakly dominates PID's and dual mirror descent's.
 
-Runtime: at 100k impressions a day (the default; hot merchants see 150k, new ones 50k) a (profile, seed) of the
-default scenario replays seven bidders in a few seconds, so 2 × 540 runs plus the frontier's 540 × 11 replays
-take roughly 20–30 minutes on 2 cores; ``--seeds 2 --impressions 20000`` is a smoke run of about a minute.
+Runtime (AMD EPYC, 2 cores, measured per (profile, seed) at 100k impressions a day — the default; hot merchants see
+150k, new ones 50k): simulation 0.3 s, LP + ceiling 0.25 s, replays siyu 0.6 s, onlinelp 0.5 s, the others
+0.05–0.2 s. The default scoreboard (540 runs × 7 bidders) takes about 10 minutes, the stationary one (siyu, oracle)
+about 6, the frontier (180 runs × 15 replays) about 7: roughly 25 minutes on 2 cores. Most of siyu's cost is per
+step, not per impression, so fewer impressions save less than fewer seeds. ``--seeds 2 --frontier-seeds 2
+--impressions 20000`` is a smoke run of a few minutes (measured: 285 s with all bidders on both scenarios while
+the test suite shared the 2 cores).
 ``--json PATH`` writes every aggregate for the record.
 """
 
@@ -67,7 +71,8 @@ def speed(bidders: list[str], impressions: int, repeat: int, days: int) -> list[
     return out
 
 
-def goals(seeds: int, impressions: int, processes: int, margins: list[float]) -> dict:
+def goals(seeds: int, impressions: int, processes: int, margins: list[float], frontier_seeds: int,
+          stationary_bidders: list[str] | None) -> dict:
     from siyu.autobid.bench import dominates, frontier, scoreboard
     from siyu.autobid.bidders import BIDDERS
 
@@ -75,11 +80,11 @@ def goals(seeds: int, impressions: int, processes: int, margins: list[float]) ->
     default = scoreboard(None, None, seeds, impressions_per_day=impressions, scenario="default",
                          processes=processes, progress=True)
     t1 = time.perf_counter()
-    stationary = scoreboard(None, None, seeds, impressions_per_day=impressions, scenario="stationary",
+    stationary = scoreboard(stationary_bidders, None, seeds, impressions_per_day=impressions, scenario="stationary",
                             processes=processes, progress=True)
     t2 = time.perf_counter()
     contenders = [b for b in ("siyu", "pid", "dual") if b in BIDDERS]
-    fr = frontier(contenders, None, seeds, margins=margins, impressions_per_day=impressions, scenario="default",
+    fr = frontier(contenders, None, frontier_seeds, margins=margins, impressions_per_day=impressions, scenario="default",
                   processes=processes, progress=True)
     t3 = time.perf_counter()
 
@@ -101,7 +106,8 @@ def goals(seeds: int, impressions: int, processes: int, margins: list[float]) ->
     for other in ("pid", "dual"):
         if "siyu" in pts and other in pts:
             checks.append((f"siyu weakly dominates {other} on the frontier", None, dominates(pts["siyu"], pts[other])))
-    print(f"\n{machine()}; {seeds} seeds × 18 profiles, {impressions:,} impressions/day, {processes} processes")
+    print(f"\n{machine()}; {seeds} seeds × 18 profiles (frontier {frontier_seeds}), {impressions:,} impressions/day, "
+          f"{processes} processes")
     print(f"runtime: default {t1 - t0:.0f} s, stationary {t2 - t1:.0f} s, frontier {t3 - t2:.0f} s\n")
     for board, scen in ((default, "default"), (stationary, "stationary")):
         print(f"[{scen}] bidder     eff/LP  eff/ceil  P(<R)  P(<0.9R)  P(<0.9R|≥300)  budget  comp/spend")
@@ -120,7 +126,7 @@ def goals(seeds: int, impressions: int, processes: int, margins: list[float]) ->
         shown = "" if value is None else f" = {value:.4f}"
         print(f"  [{'met' if met else 'NOT met'}] {name}{shown}")
     return {"machine": machine(), "seeds": seeds, "impressions_per_day": impressions,
-            "runtime_s": {"default": t1 - t0, "stationary": t2 - t1, "frontier": t3 - t2},
+            "frontier_seeds": frontier_seeds, "runtime_s": {"default": t1 - t0, "stationary": t2 - t1, "frontier": t3 - t2},
             "default": {"overall": default["overall"], "profiles": default["profiles"]},
             "stationary": {"overall": stationary["overall"], "profiles": stationary["profiles"]},
             "frontier": {"points": fr["points"], "dominance": fr["dominance"]},
@@ -140,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     gp.add_argument("--impressions", type=int, default=100_000)
     gp.add_argument("--processes", type=int, default=2)
     gp.add_argument("--margins", default="0,0.03,0.06,0.1,0.2")
+    gp.add_argument("--frontier-seeds", type=int, default=10, help="seeds of the frontier sweep (default 10)")
+    gp.add_argument("--stationary-bidders", default="siyu,oracle",
+                    help="bidders of the stationary scoreboard (comma-separated; 'all' for every one)")
     for p in (sp, gp):
         p.add_argument("--json", default=None, help="also write the results to this JSON file")
     args = ap.parse_args(argv)
@@ -150,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         names = args.bidders.split(",") if args.bidders else list(BIDDERS)
         res: object = speed(names, args.impressions, args.repeat, args.days)
     else:
-        res = goals(args.seeds, args.impressions, args.processes, [float(m) for m in args.margins.split(",")])
+        st = None if args.stationary_bidders == "all" else args.stationary_bidders.split(",")
+        res = goals(args.seeds, args.impressions, args.processes, [float(m) for m in args.margins.split(",")],
+                    args.frontier_seeds, st)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(res, fh, ensure_ascii=False, indent=2, default=float)
