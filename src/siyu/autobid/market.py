@@ -52,14 +52,14 @@ class MarketConfig(BaseModel):
 
     days: int = Field(7, ge=1, description="days in the run (the compensation window is 7)")
     steps_per_day: int = Field(96, ge=4, description="bidding steps a day (96 = 15 minutes)")
-    impressions_per_day: int = Field(200_000, ge=100, description="mean auctions a day the merchant could enter")
+    impressions_per_day: int = Field(60_000, ge=100, description="mean auctions a day the merchant could enter")
     channel_share: tuple[float, float, float] = (0.35, 0.50, 0.15)
     channel_pcvr: tuple[float, float, float] = (0.020, 0.006, 0.010)
     pcvr_sigma: float = Field(0.7, ge=0, description="log-normal spread of the true pCVR within a channel")
     aov: float = Field(150.0, gt=0, description="mean order value (yuan)")
     aov_sigma: float = Field(0.3, ge=0, description="log-normal spread of the order value")
     market_roi: float = Field(3.0, gt=0, description="ROI at which competitors bid (price ∝ market value / market_roi)")
-    competition: float = Field(0.8, description="log of how far the best competing bid sits above market value / "
+    competition: float = Field(0.4, description="log of how far the best competing bid sits above market value / "
                                                  "market_roi (the more competitors, the higher)")
     price_sigma: float = Field(0.5, ge=0, description="log-normal noise of prices around their median")
     channel_price: tuple[float, float, float] = (1.0, 0.9, 1.1)
@@ -102,7 +102,9 @@ PROFILES: dict[str, tuple[float, float, float]] = {"hot": (2.0, 1.5, 0.0), "norm
                                                     "new": (0.5, 0.5, 0.3)}
 #: target -> target ROI ÷ market ROI
 #: how much of a merchant's conversion edge its competitors lack (0: none, 1: all); with 0.5 and the defaults an LP
-#: run at the market's ROI takes ~3,000 orders a day for a hot merchant, ~300 for a normal one, ~20 for a new one
+#: run at the market's ROI takes ~2,000 orders a day for a hot merchant, ~350 for a normal one, ~30 for a new one
+#: (AUTOBID.md's noise-floor volumes); a stiffer market (competition 0.8) leaves a new merchant almost nothing a
+#: single threshold on noisy predictions can buy at its target
 _G = 0.5
 TARGETS: dict[str, float] = {"low": 0.8, "mid": 1.0, "high": 1.3}
 #: binding -> budget ÷ the spend of the hindsight LP without a budget
