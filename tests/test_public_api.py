@@ -28,3 +28,17 @@ def test_every_exception_derives_from_the_root_with_exit_codes():
         assert issubclass(cls, _exceptions.SiyuError)
         assert isinstance(cls.exit_code, int) and cls.exit_code != 0
         assert cls.__doc__ and name in _exceptions.__doc__
+
+
+def test_autobid_surface_is_lazy_and_complete():
+    code = ("import sys, siyu.autobid as ab; loaded = [m for m in ('siyu.autobid.market', 'siyu.autobid.bench', "
+            "'scipy', 'plotly') if m in sys.modules]; print(','.join(loaded)); "
+            "print(','.join(sorted(ab.BIDDERS)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0] == ""  # importing the package loads none of its modules
+    assert {"fixed", "pacing", "pid", "onlinelp", "dual", "oracle", "siyu"} <= set(out[1].split(","))
+    import siyu.autobid as ab
+
+    assert ab.__all__ == sorted(ab.__all__)
+    for name in ab.__all__:
+        assert getattr(ab, name) is not None

@@ -69,7 +69,7 @@ def _table(rows: list[dict], title: str, keys: list[str], *, ci: bool = True):
 
 @autobid_app.command("bench")
 def bench(seeds: Annotated[int, typer.Option(min=1, help="Seeds per profile (runs = profiles × seeds).")] = 30,
-          impressions: Annotated[int, typer.Option(min=100, help="Mean auctions a day (tier A).")] = 100_000,
+          impressions: Annotated[int, typer.Option(min=100, help="Mean auctions a day (tier A).")] = 60_000,
           profiles: Annotated[Optional[list[str]], typer.Option(
               help="Profiles strength/target/binding (repeat or comma-separate) [default: all 18].")] = None,
           bidders: Annotated[Optional[list[str]], typer.Option(
@@ -77,7 +77,7 @@ def bench(seeds: Annotated[int, typer.Option(min=1, help="Seeds per profile (run
           scenario: Annotated[Scenario, typer.Option(help="Traffic scenario.")] = Scenario.default,
           frontier: Annotated[bool, typer.Option("--frontier/--no-frontier",
                                                  help="Also sweep every bidder's margin (the GMV–violation frontier).")] = False,
-          margins: Annotated[str, typer.Option(help="Margins the frontier sweeps (comma-separated).")] = "0,0.03,0.06,0.1,0.2",
+          margins: Annotated[str, typer.Option(help="Margins the frontier sweeps (comma-separated).")] = "-0.05,0,0.05,0.1,0.2",
           chart: Annotated[Optional[Path], typer.Option(help="Write the frontier chart (standalone HTML) here; "
                                                              "implies --frontier.")] = None,
           processes: Annotated[int, typer.Option(min=1, help="Worker processes over (profile, seed).")] = 2,

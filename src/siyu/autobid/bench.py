@@ -32,7 +32,7 @@ from siyu.autobid.metrics import evaluate_run, finite_or_none, wilson_interval
 __all__ = ["DEFAULT_MARGINS", "dominance_table", "dominates", "frontier", "frontier_chart", "scoreboard"]
 
 #: the margins the frontier sweeps by default
-DEFAULT_MARGINS: tuple[float, ...] = (0.0, 0.03, 0.06, 0.1, 0.2)
+DEFAULT_MARGINS: tuple[float, ...] = (-0.05, 0.0, 0.05, 0.1, 0.2)
 #: runs with at least this many orders are also aggregated on their own (AUTOBID.md's ROI goal)
 MIN_ORDERS_GOAL = 300
 #: bidders that take the run itself instead of a margin
@@ -110,7 +110,7 @@ def _progress_bar(total: int, description: str) -> tuple[Callable[[int], None], 
 
 
 def run_grid(specs: Sequence[Spec], *, profiles: Iterable[Any] | None = None, seeds: int | Iterable[int] = 30,
-             impressions_per_day: int = 100_000, scenario: str = "default", days: int = 7,
+             impressions_per_day: int = 60_000, scenario: str = "default", days: int = 7,
              processes: int | None = None, progress: bool | Callable[[int, int], None] = False,
              description: str = "autobid bench") -> list[dict]:
     """Per-run rows of every spec on every (profile, seed); the engine of :func:`scoreboard` and :func:`frontier`."""
@@ -207,7 +207,7 @@ def _clean(row: dict) -> dict:
 
 
 def scoreboard(bidders: Iterable[str] | None = None, profiles: Iterable[Any] | None = None, seeds: int | Iterable[int] = 30,
-               *, impressions_per_day: int = 100_000, scenario: str = "default", margins: dict[str, float] | float |
+               *, impressions_per_day: int = 60_000, scenario: str = "default", margins: dict[str, float] | float |
                None = None, days: int = 7, processes: int | None = None,
                progress: bool | Callable[[int, int], None] = False) -> dict[str, Any]:
     """Run every bidder on the same tier-A runs and aggregate AUTOBID.md's metrics.
@@ -220,7 +220,7 @@ def scoreboard(bidders: Iterable[str] | None = None, profiles: Iterable[Any] | N
         Merchant profiles (``strength/target/binding``); default all 18 of :func:`~siyu.autobid.market.profile_grid`.
     seeds : int or iterable of int, default 30
         A count (seeds ``0 … seeds−1``) or the seeds themselves.
-    impressions_per_day : int, default 100_000
+    impressions_per_day : int, default 60_000
         Mean auctions a day (AUTOBID.md's tier A; the profile scales it).
     scenario : {"default", "stationary"}
     margins : float or dict, optional
@@ -265,7 +265,7 @@ def scoreboard(bidders: Iterable[str] | None = None, profiles: Iterable[Any] | N
 
 def frontier(bidders: Iterable[str] | None = None, profiles: Iterable[Any] | None = None,
              seeds: int | Iterable[int] = 30, *, margins: Sequence[float] = DEFAULT_MARGINS,
-             impressions_per_day: int = 100_000, scenario: str = "default", days: int = 7,
+             impressions_per_day: int = 60_000, scenario: str = "default", days: int = 7,
              efficiency: str = "efficiency_ceiling", violation: str = "p_below_r", processes: int | None = None,
              progress: bool | Callable[[int, int], None] = False) -> dict[str, Any]:
     """The GMV–violation frontier: each bidder at each ``margin``, all on the same runs.
