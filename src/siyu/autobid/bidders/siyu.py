@@ -67,16 +67,18 @@ class SiyuBidder(BaseBidder):
         As in :class:`~siyu.autobid.bidders._base.BaseBidder`.
     margin : float, default 0.0
         Extra risk margin on top of the volume margin (the frontier knob).
-    z : float, default 1.0
-        Standard deviations of the remaining order noise covered by the volume margin.
+    z : float, default 0.0
+        Standard deviations of the remaining order noise covered by the volume margin (0: aim at the target
+        itself; on tier A a volume margin costs far more GMV on low-volume runs than it saves in ROI misses).
     cv : float, default 1.1
         Coefficient of variation of one order's GMV (Bernoulli × log-normal order value).
     margin_floor : float, default 0.0
         Lower bound of the volume margin.
-    start_margin : float, default 0.2
+    start_margin : float, default 0.0
         Volume margin before the first order is seen.
-    prior_orders : float, default 10.0
-        Weight of the calibration prior, in orders.
+    prior_orders : float, default 100.0
+        Weight of the calibration prior, in orders. A weak prior (10) lets a few unlucky early orders drag the
+        calibration down, the bids with it, and a low-volume run then stops winning (and learning) for days.
     explore : float, optional
         Largest relative rise of the multiplier per step (and the exploration step beyond the highest one used);
         default ``max(0.03, 7 / n_steps)`` (a doubling within about a tenth of a short episode).
@@ -86,8 +88,8 @@ class SiyuBidder(BaseBidder):
         Steps a day for the traffic curve (default: 96 when the episode spans two days or more).
     """
 
-    def __init__(self, *, target_roi: float, budget: float, n_steps: int, margin: float = 0.0, z: float = 1.0,
-                 cv: float = 1.1, margin_floor: float = 0.0, start_margin: float = 0.2, prior_orders: float = 10.0,
+    def __init__(self, *, target_roi: float, budget: float, n_steps: int, margin: float = 0.0, z: float = 0.0,
+                 cv: float = 1.1, margin_floor: float = 0.0, start_margin: float = 0.0, prior_orders: float = 100.0,
                  explore: float | None = None, max_drop: float = 0.1, period: int | None = None) -> None:
         super().__init__(target_roi=target_roi, budget=budget, n_steps=n_steps, margin=margin)
         for name, x in (("z", z), ("cv", cv), ("margin_floor", margin_floor), ("start_margin", start_margin),
