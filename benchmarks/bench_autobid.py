@@ -8,7 +8,7 @@ timed), 1M impressions a day × 7 days, on one core, median of ``--repeat`` runs
 
 **goals** — every registered bidder on all 18 profiles × ``--seeds`` (30) seeds in the ``default`` scenario
 (±20 % miscalibration, 2 shocks a day); siyu and the oracle (``--stationary-bidders``) on the ``stationary`` one
-(calibrated); the GMV–violation frontier of siyu, PID and dual mirror descent (margins 0 … 0.2) in the default
+(calibrated); the GMV–violation frontier of siyu, PID and dual mirror descent (margins −0.3 … 0.2) in the default
 scenario on ``--frontier-seeds`` (10) seeds × 18 profiles; prints AUTOBID.md's goal numbers and whether each is met:
 
 1. mean GMV efficiency of siyu ≥ 0.98 of the attainable ceiling (default scenario);
@@ -103,24 +103,30 @@ def goals(seeds: int, impressions: int, processes: int, margins: list[float], fr
         ("compensation ÷ spend (default) ≤ 0.01", ours.get("compensation_share"),
          ours.get("compensation_share") is not None and ours["compensation_share"] <= 0.01),
     ]
+    strict = {b: [(p["efficiency"], p["p_below_0.9r"]) for p in fr["points"] if p["bidder"] == b] for b in contenders}
     for other in ("pid", "dual"):
         if "siyu" in pts and other in pts:
-            checks.append((f"siyu weakly dominates {other} on the frontier", None, dominates(pts["siyu"], pts[other])))
+            checks.append((f"siyu weakly dominates {other} on the frontier (violation P(ROI<R))", None,
+                           dominates(pts["siyu"], pts[other])))
+            checks.append((f"siyu weakly dominates {other} on the frontier (violation P(ROI<0.9R))", None,
+                           dominates(strict["siyu"], strict[other])))
     print(f"\n{machine()}; {seeds} seeds × 18 profiles (frontier {frontier_seeds}), {impressions:,} impressions/day, "
           f"{processes} processes")
     print(f"runtime: default {t1 - t0:.0f} s, stationary {t2 - t1:.0f} s, frontier {t3 - t2:.0f} s\n")
     for board, scen in ((default, "default"), (stationary, "stationary")):
-        print(f"[{scen}] bidder     eff/LP  eff/ceil  P(<R)  P(<0.9R)  P(<0.9R|≥300)  budget  comp/spend")
+        print(f"[{scen}] bidder     eff/LP  eff/ceil (median, kept)  P(<R)  P(<0.9R)  P(<0.9R|≥300)  budget  "
+              "comp/spend")
         for r in board["overall"]:
             def f(k):
                 v = r.get(k)
                 return "   –  " if v is None else f"{v:6.3f}"
-            print(f"  {r['bidder']:12s} {f('efficiency_lp')}  {f('efficiency_ceiling')}  {f('p_below_r')}  "
-                  f"{f('p_below_0.9r')}    {f('p_below_0.9r_300')}        {f('budget_use')}  {f('compensation_share')}")
-    print("\nfrontier (efficiency vs ceiling, P(ROI < R)):")
+            print(f"  {r['bidder']:12s} {f('efficiency_lp')}  {f('efficiency_ceiling')} ({f('efficiency_ceiling_median')}, "
+                  f"{f('efficiency_ceiling_kept')})  {f('p_below_r')}  {f('p_below_0.9r')}    {f('p_below_0.9r_300')}"
+                  f"        {f('budget_use')}  {f('compensation_share')}")
+    print("\nfrontier (efficiency vs ceiling, P(ROI < R), P(ROI < 0.9R)):")
     for p in fr["points"]:
         print(f"  {p['bidder']:6s} margin {p['margin'] if p['margin'] is not None else '–':>5}  "
-              f"{p['efficiency']:.3f}  {p['violation']:.3f}")
+              f"{p['efficiency']:.3f}  {p['violation']:.3f}  {p['p_below_0.9r']:.3f}")
     print("\nGoals (AUTOBID.md):")
     for name, value, met in checks:
         shown = "" if value is None else f" = {value:.4f}"
@@ -145,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     gp.add_argument("--seeds", type=int, default=30)
     gp.add_argument("--impressions", type=int, default=60_000)
     gp.add_argument("--processes", type=int, default=2)
-    gp.add_argument("--margins", default="-0.05,0,0.05,0.1,0.2")
+    gp.add_argument("--margins", default="-0.3,-0.15,-0.05,0,0.05,0.1,0.2")
     gp.add_argument("--frontier-seeds", type=int, default=10, help="seeds of the frontier sweep (default 10)")
     gp.add_argument("--stationary-bidders", default="siyu,oracle",
                     help="bidders of the stationary scoreboard (comma-separated; 'all' for every one)")

@@ -32,7 +32,7 @@ from siyu.autobid.metrics import evaluate_run, finite_or_none, wilson_interval
 __all__ = ["DEFAULT_MARGINS", "dominance_table", "dominates", "frontier", "frontier_chart", "scoreboard"]
 
 #: the margins the frontier sweeps by default
-DEFAULT_MARGINS: tuple[float, ...] = (-0.05, 0.0, 0.05, 0.1, 0.2)
+DEFAULT_MARGINS: tuple[float, ...] = (-0.3, -0.15, -0.05, 0.0, 0.05, 0.1, 0.2)
 #: runs with at least this many orders are also aggregated on their own (AUTOBID.md's ROI goal)
 MIN_ORDERS_GOAL = 300
 #: bidders that take the run itself instead of a margin
@@ -159,6 +159,11 @@ def _mean(xs: Iterable[float]) -> float | None:
     return float(a.mean()) if a.size else None
 
 
+def _median(xs: Iterable[float]) -> float | None:
+    a = np.asarray([x for x in xs if x is not None and math.isfinite(x)], dtype=float)
+    return float(np.median(a)) if a.size else None
+
+
 def _rates(runs: list[dict], suffix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {f"runs{suffix}": len(runs)}
     for level in ("1.0", "0.9", "0.8"):
@@ -179,6 +184,10 @@ def aggregate(runs: list[dict]) -> dict[str, Any]:
         "efficiency_lp": _mean(r["efficiency_lp"] for r in runs),
         "efficiency_ceiling": _mean(r["efficiency_ceiling"] for r in runs),
         "efficiency_realized": _mean(r["efficiency_realized"] for r in runs),
+        # the mean of per-run ratios is pulled up by runs that overspend against a small ceiling: also the median,
+        # and the mean over the runs that kept ROI >= 0.9 R (the compensation line)
+        "efficiency_ceiling_median": _median(r["efficiency_ceiling"] for r in runs),
+        "efficiency_ceiling_kept": _mean(r["efficiency_ceiling"] for r in runs if r["attainment"] >= 0.9),
         "attainment": _mean(r["attainment"] for r in runs),
         "orders": _mean(r["orders"] for r in runs),
         **_rates(runs), **_rates(big, "_300"),
