@@ -22,7 +22,9 @@ protocol gives it — ``target_roi``, ``budget``, ``n_steps``, and the per-step 
    ``G_past + F·v(k) ≥ aim_t · (S_past + F·s(k))`` and ``S_past + F·s(k) ≤ B``, where ``F`` is the expected
    number of impressions still to come (a traffic curve learned online per step of the day,
    :class:`~siyu.autobid.bidders.pacing.TrafficCurve`) — so the budget is spread over value opportunity, not clock
-   time, and ROI surplus or deficit of the past is spent or repaid over the rest (a primal–dual re-solve, cf.
+   time, and ROI surplus or deficit of the past is spent or repaid over the rest, but late in the run only in part
+   (``repay``: the past slack counts ``min(1, f / repay)`` with a share ``f`` of the traffic left), so the noise of
+   the realized GMV does not make the multiplier jump in the last days (a primal–dual re-solve, cf.
    Balseiro, Lu & Mirrokni 2020; Feng, Padmanabhan & Wang 2023). ``G_past`` is the *calibrated* expected GMV of the
    wins, which moves from the predictions to the realized GMV as orders accumulate. Beyond the highest multiplier
    ever used nothing is known: when the constraint still has room there, ``k`` rises by ``explore`` a step.
@@ -86,14 +88,22 @@ class SiyuBidder(BaseBidder):
         Largest relative fall of the multiplier per step.
     period : int, optional
         Steps a day for the traffic curve (default: 96 when the episode spans two days or more).
+    repay : float, default 0.5
+        Share of the horizon over which a past ROI deficit or surplus is repaid at the latest: with a share ``f``
+        of the traffic still to come the past slack counts ``min(1, f / repay)`` in the re-solve (0: all of it,
+        always). Repaying the noise of the realized GMV in full over a short rest of the run makes the multiplier
+        jump late, and since the GMV–ROI curve is flat near the optimum that costs far more GMV than the ROI it
+        wins back.
     """
 
     def __init__(self, *, target_roi: float, budget: float, n_steps: int, margin: float = 0.0, z: float = 0.0,
                  cv: float = 1.1, margin_floor: float = 0.0, start_margin: float = 0.0, prior_orders: float = 100.0,
-                 explore: float | None = None, max_drop: float = 0.1, period: int | None = None) -> None:
+                 explore: float | None = None, max_drop: float = 0.1, period: int | None = None,
+                 repay: float = 0.5) -> None:
         super().__init__(target_roi=target_roi, budget=budget, n_steps=n_steps, margin=margin)
         for name, x in (("z", z), ("cv", cv), ("margin_floor", margin_floor), ("start_margin", start_margin),
-                        ("prior_orders", prior_orders), ("explore", 0.0 if explore is None else explore)):
+                        ("prior_orders", prior_orders), ("explore", 0.0 if explore is None else explore),
+                        ("repay", repay)):
             if not (isinstance(x, (int, float)) and np.isfinite(x) and x >= 0):
                 raise ConfigError(f"{name} must be a finite number >= 0, got {x!r}")
         if period is not None and not (isinstance(period, (int, np.integer)) and period >= 1):
@@ -101,6 +111,7 @@ class SiyuBidder(BaseBidder):
         self.z, self.cv, self.margin_floor, self.start_margin = float(z), float(cv), float(margin_floor), \
             float(start_margin)
         self.prior_orders = float(prior_orders)
+        self.repay = float(repay)
         self.explore = max(0.03, 7.0 / n_steps) if explore is None else float(explore)
         if not (np.isfinite(max_drop) and 0 < max_drop <= 1):
             raise ConfigError(f"max_drop must be in (0, 1], got {max_drop!r}")
@@ -228,7 +239,12 @@ class SiyuBidder(BaseBidder):
         aim_t = self.target_roi * (1.0 + self.margin + vol)
         self.aim_t_ = aim_t
 
-        slack = g_past + v_fut - aim_t * (self.spent + s_fut)
+        past = g_past - aim_t * self.spent
+        if self.repay > 0:
+            n_seen = float(self._n.sum())
+            frac = fut_imps / max(fut_imps + n_seen, 1e-12)
+            past *= min(1.0, frac / self.repay)
+        slack = past + v_fut - aim_t * s_fut
         ok = slack >= 0
         if np.isfinite(self.budget):
             ok &= s_fut <= self.remaining
