@@ -134,10 +134,26 @@ def _terms(r: float, alpha: float, s: float, beta: float, x: np.ndarray, t_x: np
     return L1, lf1, lf2, d1, d2
 
 
+#: distinct (x, τ) pairs of the arrays a fit evaluates again and again: (x, τ, pairs, inverse), newest last
+_PAIRS: list[tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]] = []
+
+
+def _pairs(x: np.ndarray, tau: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Distinct ``(x, τ)`` pairs and each row's pair, cached for the very same arrays (the optimiser passes the
+    same collapsed columns at every evaluation, so the grouping is done once per fit, not once per evaluation)."""
+    for cx, ct, pairs, inv in _PAIRS:
+        if cx is x and ct is tau:
+            return pairs, inv
+    pairs, _, inv = collapse([x, tau])
+    _PAIRS.append((x, tau, pairs, inv))
+    del _PAIRS[:-4]  # t_x and T of the current fit, and of the one before
+    return pairs, inv
+
+
 def _log_f_pairs(r: float, alpha: float, s: float, beta: float, x: np.ndarray, tau: np.ndarray, grad: bool):
     """:func:`_log_f` evaluated once per distinct ``(x, τ)`` pair: customers share far fewer ``(x, t_x)`` and
     ``(x, T)`` pairs than ``(x, t_x, T)`` tuples, and the hypergeometric series is the costly part."""
-    (ux, ut), _, inv = collapse([x, tau])
+    (ux, ut), inv = _pairs(x, tau)
     if len(ux) > 0.8 * len(x):
         return _log_f(r, alpha, s, beta, x, tau, grad=grad)
     lf, d = _log_f(r, alpha, s, beta, ux, ut, grad=grad)
