@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from autobid._html import shows
 from siyu import ConfigError, ValidationError
 from siyu.autobid import advisor
 from siyu.autobid.advisor import (
@@ -178,6 +179,6 @@ def test_advise_ties_it_together(tmp_path):
     assert adv.recommendation.target_roi in (2.0, 3.0)
     assert {v.product_id for v in adv.products} == {"A", "B", "C", "D", "E", "F"}
     html = out.read_text(encoding="utf-8")
-    assert "Plotly.newPlot" in html and "量–ROI 曲线 Volume–ROI curve" in html
+    assert "Plotly.newPlot" in html and shows(html, "量–ROI 曲线 Volume–ROI curve")
     d = adv.as_dict()
     assert d["recommendation"]["goal"] == "max_profit" and len(d["curve"]) == 2 and d["chart"] == str(out)

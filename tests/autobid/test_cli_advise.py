@@ -9,6 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
+from autobid._html import shows
 from siyu.cli import app
 from siyu.cli_autobid_advise import parse_targets
 
@@ -50,8 +51,8 @@ def test_json_and_chart(tmp_path):
     html = chart.read_text(encoding="utf-8")
     assert "<html" in html and "Plotly.newPlot" in html
     assert 'src="https://cdn' not in html and len(html) > 1_000_000  # plotly.js inlined: works offline
-    assert "全站推 量–ROI 曲线 Volume–ROI curve" in html and "目标 ROI Target ROI" in html
-    assert "推荐 Recommended" in html and "预期赔付 Expected compensation" in html
+    assert shows(html, "全站推 量–ROI 曲线 Volume–ROI curve") and shows(html, "目标 ROI Target ROI")
+    assert shows(html, "推荐 Recommended") and shows(html, "预期赔付 Expected compensation")
 
 
 def test_max_profit_needs_margin():
