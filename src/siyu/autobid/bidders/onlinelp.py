@@ -37,10 +37,13 @@ class OnlineLPBidder(BaseBidder):
         Steps between re-solves.
     explore : float, default 0.1
         Largest relative rise of ``k`` per re-solve.
+    max_log : int, default 50_000
+        Largest LP solved: a longer log is thinned to every m-th win (budget scaled by the same share), so a
+        re-solve costs O(max_log log max_log) whatever the traffic (1M auctions a day would log ~400k wins).
     """
 
     def __init__(self, *, target_roi: float, budget: float, n_steps: int, margin: float = 0.0, window: int = 96,
-                 resolve_every: int = 4, explore: float = 0.1) -> None:
+                 resolve_every: int = 4, explore: float = 0.1, max_log: int = 50_000) -> None:
         super().__init__(target_roi=target_roi, budget=budget, n_steps=n_steps, margin=margin)
         if not (isinstance(window, (int, np.integer)) and window >= 1):
             raise ConfigError(f"window must be a whole number >= 1, got {window!r}")
@@ -48,7 +51,10 @@ class OnlineLPBidder(BaseBidder):
             raise ConfigError(f"resolve_every must be a whole number >= 1, got {resolve_every!r}")
         if not (np.isfinite(explore) and explore >= 0):
             raise ConfigError(f"explore must be >= 0, got {explore!r}")
+        if not (isinstance(max_log, (int, np.integer)) and max_log >= 100):
+            raise ConfigError(f"max_log must be a whole number >= 100, got {max_log!r}")
         self.window, self.resolve_every, self.explore = int(window), int(resolve_every), float(explore)
+        self.max_log = int(max_log)
         self.k_ = 1.0 / self.aim
         self._log: deque[tuple[int, np.ndarray, np.ndarray]] = deque()
         self._observed = 0
@@ -70,9 +76,14 @@ class OnlineLPBidder(BaseBidder):
         if not keep.any():
             return
         v, p = v[keep], p[keep]
+        share = 1.0
+        if len(v) > self.max_log:
+            m = -(-len(v) // self.max_log)
+            share = len(v[::m]) / len(v)
+            v, p = v[::m], p[::m]
         span = min(self.window, self._observed)
         left = max(self.n_steps - 1 - step, 1)
-        budget = self.remaining * span / left if np.isfinite(self.budget) else np.inf
+        budget = self.remaining * span / left * share if np.isfinite(self.budget) else np.inf
         if budget <= 0:
             self.k_ = 0.0
             return
