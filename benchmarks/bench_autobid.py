@@ -51,7 +51,7 @@ def machine() -> str:
 def speed(bidders: list[str], impressions: int, repeat: int, days: int) -> list[dict]:
     from siyu.autobid.bidders import make_bidder
     from siyu.autobid.market import simulate
-    from siyu.autobid.replay import replay
+    from siyu.autobid.harness import replay
 
     t = simulate("normal/mid/roi", 0, impressions_per_day=impressions, days=days)
     out = []

@@ -42,3 +42,11 @@ def test_autobid_surface_is_lazy_and_complete():
     assert ab.__all__ == sorted(ab.__all__)
     for name in ab.__all__:
         assert getattr(ab, name) is not None
+
+
+def test_autobid_functions_are_not_shadowed_by_their_modules():
+    code = ("import siyu.autobid.harness, siyu.autobid.market, siyu.autobid.bench, siyu.autobid.advisor; "
+            "import siyu.autobid as ab; print(all(callable(getattr(ab, n)) for n in "
+            "('replay', 'simulate', 'scoreboard', 'frontier', 'advise', 'compensate', 'make_bidder')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "True"

@@ -12,7 +12,7 @@ from siyu import ConfigError
 from siyu.autobid.bidders import BIDDERS, make_bidder
 from siyu.autobid.lp import attainable_ceiling, hindsight_lp
 from siyu.autobid.market import simulate
-from siyu.autobid.replay import replay
+from siyu.autobid.harness import replay
 
 sys.path.insert(0, str(Path(__file__).parent))
 from external_harness import make_episode, run  # noqa: E402
@@ -124,3 +124,18 @@ def test_siyu_through_the_external_harness(seed, budget_binding):
     assert ours.spend <= ep.budget * (1 + 1e-9)
     fixed = run("fixed", ep)
     assert ours.value >= 0.97 * fixed.value
+
+
+def test_siyu_depends_on_channel_identities_not_on_their_codes():
+    import dataclasses
+
+    from siyu.autobid import replay, simulate
+
+    tr = simulate("normal/mid/roi", seed=2, impressions_per_day=5_000, days=2)
+    far = dataclasses.replace(tr, channel=tr.channel.astype(np.int64) * 40_000 + 7)  # codes up to 80,007
+    runs = [replay(t, make_bidder("siyu", target_roi=tr.target_roi, budget=tr.budget, n_steps=tr.n_steps))
+            for t in (tr, far)]
+    assert runs[0].total_spend > 0
+    assert runs[0].total_value == runs[1].total_value and runs[0].total_spend == runs[1].total_spend
+    with pytest.raises(ConfigError, match="channel codes"):
+        make_bidder("siyu", target_roi=3.0, budget=100.0, n_steps=4).bid(0, np.ones(2), np.array([0, -1]))

@@ -8,7 +8,7 @@ import pytest
 from siyu import ConfigError
 from siyu.autobid.market import Profile, Traffic
 from siyu.autobid.metrics import evaluate_run, wilson_interval
-from siyu.autobid.replay import replay
+from siyu.autobid.harness import replay
 
 
 @pytest.mark.parametrize(("k", "n", "low", "high"), [

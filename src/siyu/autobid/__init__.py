@@ -5,7 +5,8 @@
 * :mod:`~siyu.autobid.lp` — the hindsight LP (the physical limit) and the attainable ceiling, exact in O(n log n);
 * :mod:`~siyu.autobid.bidders` — the bidder protocol (:func:`make_bidder`, :data:`BIDDERS`): ``fixed``,
   ``pacing``, ``pid``, ``onlinelp``, ``dual``, ``oracle`` and ``siyu``;
-* :mod:`~siyu.autobid.replay` — drive a bidder through a run; :mod:`~siyu.autobid.metrics` — GMV efficiency,
+* :mod:`~siyu.autobid.harness` — drive a bidder through a run (:func:`replay`);
+  :mod:`~siyu.autobid.metrics` — GMV efficiency,
   violation rates with Wilson intervals, budget use and speed; :mod:`~siyu.autobid.bench` — the scoreboard and
   the GMV–violation frontier;
 * :mod:`~siyu.autobid.compensation` — the 赔付 rule; :mod:`~siyu.autobid.advisor` — volume–ROI curve, target
@@ -25,7 +26,7 @@ _EXPORTS: dict[str, str] = {
     "LPResult": "lp", "attainable_ceiling": "lp", "hindsight_lp": "lp",
     "BIDDERS": "bidders", "BaseBidder": "bidders", "Bidder": "bidders", "make_bidder": "bidders",
     "register_bidder": "bidders",
-    "RunResult": "replay", "replay": "replay",
+    "RunResult": "harness", "replay": "harness",
     "evaluate_run": "metrics", "wilson_interval": "metrics",
     "frontier": "bench", "scoreboard": "bench",
     "simulate_market": "closed_loop",

@@ -176,7 +176,7 @@ def volume_roi_curve(profile: Any = "normal", targets: Iterable[float] | None = 
         Compensation rule (default: AUTOBID.md's).
     """
     from siyu.autobid.bidders import make_bidder
-    from siyu.autobid.replay import replay
+    from siyu.autobid.harness import replay
 
     ts = _check_targets(targets)
     if not (isinstance(budget, (int, float)) and budget > 0):

@@ -2,7 +2,7 @@
 
 Every bidder plays the **same** runs: each (profile, seed) is simulated once (:func:`siyu.autobid.market.simulate`),
 its hindsight LP and attainable ceiling are solved once, and then every bidder (each with its options, e.g. a
-``margin``) is replayed on it (:func:`siyu.autobid.replay.replay`) and scored (:func:`siyu.autobid.metrics.
+``margin``) is replayed on it (:func:`siyu.autobid.harness.replay`) and scored (:func:`siyu.autobid.metrics.
 evaluate_run`). Common random numbers make differences between bidders far less noisy than their levels. The
 ``oracle`` bidder gets the run itself (``traffic=``); no other bidder sees the future.
 
@@ -78,7 +78,7 @@ def _play(job: tuple[str, int, str, int, int, list[Spec]]) -> list[dict]:
     from siyu.autobid.bidders import make_bidder
     from siyu.autobid.lp import attainable_ceiling, hindsight_lp
     from siyu.autobid.market import simulate
-    from siyu.autobid.replay import replay
+    from siyu.autobid.harness import replay
 
     profile, seed, scenario, ipd, days, specs = job
     t = simulate(profile, seed, scenario=scenario, impressions_per_day=ipd, days=days)

@@ -43,7 +43,7 @@ from siyu._exceptions import ConfigError, ValidationError
 
 if TYPE_CHECKING:
     from siyu.autobid.market import Traffic
-    from siyu.autobid.replay import RunResult
+    from siyu.autobid.harness import RunResult
 
 __all__ = ["RULES", "CompensationRule", "Window", "compensate", "compensate_run", "daily_records", "summarize"]
 
@@ -375,7 +375,7 @@ def daily_records(run: RunResult, traffic: Traffic | None = None, *,
     Parameters
     ----------
     run : RunResult
-        A replayed run (:func:`siyu.autobid.replay.replay`).
+        A replayed run (:func:`siyu.autobid.harness.replay`).
     traffic : Traffic, optional
         The run's traffic; its ``target_roi`` is used when given (else the run's).
     start : datetime.date or int, default 0

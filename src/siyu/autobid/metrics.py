@@ -23,7 +23,7 @@ import numpy as np
 from siyu._exceptions import ConfigError
 from siyu.autobid.lp import LPResult, attainable_ceiling, hindsight_lp
 from siyu.autobid.market import Traffic
-from siyu.autobid.replay import RunResult
+from siyu.autobid.harness import RunResult
 
 __all__ = ["evaluate_run", "finite_or_none", "wilson_interval"]
 
@@ -89,7 +89,7 @@ def evaluate_run(traffic: Traffic, result: RunResult, *, rule: Any = None, lp: L
     traffic : Traffic
         The run (:func:`siyu.autobid.market.simulate`).
     result : RunResult
-        What the bidder did on it (:func:`siyu.autobid.replay.replay`).
+        What the bidder did on it (:func:`siyu.autobid.harness.replay`).
     rule : CompensationRule or str, optional
         Compensation rule or preset name (:mod:`siyu.autobid.compensation`); default its default rule (7-day
         window, pay the shortfall below 0.9·R with at least 30 orders).

@@ -53,6 +53,8 @@ __all__ = ["SiyuBidder"]
 _LO, _HI, _W = -16.0, 16.0, 0.01  # log-range and width of the histogram of p/v̂ (covers any value scale)
 _NB = int((_HI - _LO) / _W)
 _BAND = 25  # fine bins per calibration band (0.25 in log p/v̂)
+#: channel codes must be below this (they are mapped to dense indices, so large codes cost nothing)
+MAX_CODE = 1 << 20
 
 
 def _bin(x: np.ndarray) -> np.ndarray:
@@ -120,6 +122,8 @@ class SiyuBidder(BaseBidder):
         self.k_ = 1.0 / self.aim           # multiplier on calibrated value
         self.aim_t_ = self.aim * (1.0 + start_margin)
         self._nch = 0
+        self._lut = np.zeros(0, np.int64)   # channel code -> dense index (-1: not seen yet)
+        self._nseen = 0
         self._grow(1)
         self._order_values = 0.0
         self._n_fut_orders = np.nan
@@ -147,11 +151,27 @@ class SiyuBidder(BaseBidder):
         self.c_ = np.concatenate([self.c_, np.ones(nch - old)]) if old else np.ones(nch)
         self._nch = nch
 
+    def _dense(self, step: int, channels: np.ndarray) -> np.ndarray:
+        """Channel codes as dense indices 0, 1, … in order of first sight (any non-negative codes below
+        :data:`MAX_CODE`; the state is sized by the number of channels seen, not by the largest code)."""
+        if not channels.size:
+            return channels
+        lo, hi = int(channels.min()), int(channels.max())
+        if lo < 0 or hi >= MAX_CODE:
+            raise ConfigError(f"step {step}: channel codes must be integers in [0, {MAX_CODE}), got {lo}..{hi}")
+        if hi >= len(self._lut):
+            self._lut = np.concatenate([self._lut, np.full(hi + 1 - len(self._lut), -1, np.int64)])
+        idx = self._lut[channels]
+        if (idx < 0).any():
+            new = np.unique(channels[idx < 0])
+            self._lut[new] = np.arange(self._nseen, self._nseen + len(new))
+            self._nseen += len(new)
+            self._grow(self._nseen)
+            idx = self._lut[channels]
+        return idx
+
     def _bid(self, step: int, values: np.ndarray, channels: np.ndarray) -> np.ndarray:
-        if channels.size and channels.min() < 0:
-            raise ConfigError(f"step {step}: channel codes must be non-negative integers")
-        if channels.size:
-            self._grow(int(channels.max()) + 1)
+        channels = self._dense(step, channels)
         return self.k_ * self.c_[channels] * values
 
     # -- learning -------------------------------------------------------------------------------------------------
@@ -160,7 +180,7 @@ class SiyuBidder(BaseBidder):
         if len(won) == 0 or len(values) != len(won):
             self._solve(step)
             return
-        self._grow(int(channels.max()) + 1)
+        channels = self._dense(step, channels)
         nch = self._nch
         n_ch = np.bincount(channels, minlength=nch).astype(float)
         raw = self.k_ * self.c_
