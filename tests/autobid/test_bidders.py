@@ -10,9 +10,9 @@ import pytest
 
 from siyu import ConfigError
 from siyu.autobid.bidders import BIDDERS, make_bidder
+from siyu.autobid.harness import replay
 from siyu.autobid.lp import attainable_ceiling, hindsight_lp
 from siyu.autobid.market import simulate
-from siyu.autobid.harness import replay
 
 sys.path.insert(0, str(Path(__file__).parent))
 from external_harness import make_episode, run  # noqa: E402

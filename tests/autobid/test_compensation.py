@@ -137,8 +137,8 @@ def test_rules_are_valid_and_default_matches_spec():
 
 def test_daily_records_from_a_run():
     from siyu.autobid.bidders import make_bidder
-    from siyu.autobid.market import simulate
     from siyu.autobid.harness import replay
+    from siyu.autobid.market import simulate
 
     tr = simulate("normal/mid/roi", 3, impressions_per_day=5_000, days=7, target_roi=3.0, budget=float("inf"))
     run = replay(tr, make_bidder("fixed", target_roi=3.0, budget=tr.budget, n_steps=tr.n_steps))

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from siyu import ConfigError
+from siyu.autobid.harness import replay
 from siyu.autobid.market import Profile, Traffic
 from siyu.autobid.metrics import evaluate_run, wilson_interval
-from siyu.autobid.harness import replay
 
 
 @pytest.mark.parametrize(("k", "n", "low", "high"), [

@@ -76,9 +76,9 @@ def _bidders(bidders: Iterable[str] | None) -> list[str]:
 def _play(job: tuple[str, int, str, int, int, list[Spec]]) -> list[dict]:
     """Simulate one (profile, seed), solve its LP and ceiling once, replay and score every spec on it."""
     from siyu.autobid.bidders import make_bidder
+    from siyu.autobid.harness import replay
     from siyu.autobid.lp import attainable_ceiling, hindsight_lp
     from siyu.autobid.market import simulate
-    from siyu.autobid.harness import replay
 
     profile, seed, scenario, ipd, days, specs = job
     t = simulate(profile, seed, scenario=scenario, impressions_per_day=ipd, days=days)
@@ -99,8 +99,14 @@ def _play(job: tuple[str, int, str, int, int, list[Spec]]) -> list[dict]:
 
 def _progress_bar(total: int, description: str) -> tuple[Callable[[int], None], Callable[[], None]]:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-        TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TimeRemainingColumn(), console=Console(stderr=True), transient=True)

@@ -42,8 +42,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from siyu._exceptions import ConfigError, ValidationError
 
 if TYPE_CHECKING:
-    from siyu.autobid.market import Traffic
     from siyu.autobid.harness import RunResult
+    from siyu.autobid.market import Traffic
 
 __all__ = ["RULES", "CompensationRule", "Window", "compensate", "compensate_run", "daily_records", "summarize"]
 

@@ -18,12 +18,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from siyu._exceptions import ConfigError
+from siyu.autobid.harness import RunResult
 from siyu.autobid.lp import LPResult, attainable_ceiling, hindsight_lp
 from siyu.autobid.market import Traffic
-from siyu.autobid.harness import RunResult
 
 __all__ = ["evaluate_run", "finite_or_none", "wilson_interval"]
 
