@@ -77,7 +77,7 @@ def bench(seeds: Annotated[int, typer.Option(min=1, help="Seeds per profile (run
           scenario: Annotated[Scenario, typer.Option(help="Traffic scenario.")] = Scenario.default,
           frontier: Annotated[bool, typer.Option("--frontier/--no-frontier",
                                                  help="Also sweep every bidder's margin (the GMV–violation frontier).")] = False,
-          margins: Annotated[str, typer.Option(help="Margins the frontier sweeps (comma-separated).")] = "-0.3,-0.15,-0.05,0,0.05,0.1,0.2",
+          margins: Annotated[str, typer.Option(help="Margins the frontier sweeps (comma-separated).")] = "-0.3,-0.15,-0.05,0,0.05,0.1,0.15,0.2,0.3",
           chart: Annotated[Optional[Path], typer.Option(help="Write the frontier chart (standalone HTML) here; "
                                                              "implies --frontier.")] = None,
           processes: Annotated[int, typer.Option(min=1, help="Worker processes over (profile, seed).")] = 2,

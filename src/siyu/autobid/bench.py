@@ -32,7 +32,7 @@ from siyu.autobid.metrics import evaluate_run, finite_or_none, wilson_interval
 __all__ = ["DEFAULT_MARGINS", "dominance_table", "dominates", "frontier", "frontier_chart", "scoreboard"]
 
 #: the margins the frontier sweeps by default
-DEFAULT_MARGINS: tuple[float, ...] = (-0.3, -0.15, -0.05, 0.0, 0.05, 0.1, 0.2)
+DEFAULT_MARGINS: tuple[float, ...] = (-0.3, -0.15, -0.05, 0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
 #: runs with at least this many orders are also aggregated on their own (AUTOBID.md's ROI goal)
 MIN_ORDERS_GOAL = 300
 #: bidders that take the run itself instead of a margin
