@@ -37,6 +37,7 @@ from siyu.autobid.compensation import (
     CompensationRule,
     compensate,
     daily_records,
+    resolve_rule,
 )
 from siyu.autobid.products import (  # noqa: F401  (the screen's names stay importable from here)
     OPTIONAL,
@@ -184,14 +185,7 @@ def volume_roi_curve(profile: Any = "normal", targets: Iterable[float] | None = 
     seed_list = tuple(range(seeds)) if isinstance(seeds, int) else tuple(int(s) for s in seeds)
     if not seed_list:
         raise ConfigError("seeds: give at least one seed")
-    if rule is None:
-        rule = CompensationRule()
-    elif isinstance(rule, str):
-        from siyu.autobid.compensation import RULES
-
-        if rule not in RULES:
-            raise ConfigError(f"unknown compensation rule {rule!r}; use one of {', '.join(RULES)}")
-        rule = RULES[rule]
+    rule = resolve_rule(rule)
     name = bidder or DEFAULT_BIDDER
     opts = dict(bidder_options or {})
     make, label = _maker(profile, impressions_per_day, days, scenario, config)

@@ -45,7 +45,8 @@ if TYPE_CHECKING:
     from siyu.autobid.harness import RunResult
     from siyu.autobid.market import Traffic
 
-__all__ = ["RULES", "CompensationRule", "Window", "compensate", "compensate_run", "daily_records", "summarize"]
+__all__ = ["RULES", "CompensationRule", "Window", "compensate", "compensate_run", "daily_records", "resolve_rule",
+           "summarize"]
 
 #: columns of a daily record (``edits`` may be left out: 0)
 COLUMNS: tuple[str, ...] = ("date", "spend", "gmv", "orders", "target_roi", "edits")
@@ -315,6 +316,17 @@ def _judge(index: int, start: dt.date | int, end: dt.date | int, n_days: int, re
                   reason_en=en_txt)
 
 
+def resolve_rule(rule: CompensationRule | str | None) -> CompensationRule:
+    """``rule`` itself, the preset of :data:`RULES` it names, or the default rule for None."""
+    if rule is None:
+        return CompensationRule()
+    if isinstance(rule, str):
+        if rule not in RULES:
+            raise ConfigError(f"unknown compensation rule {rule!r}; use one of {', '.join(RULES)}")
+        return RULES[rule]
+    return rule
+
+
 def compensate(daily: Any, rule: CompensationRule | str | None = None) -> list[Window]:
     """Judge every window of a merchant's daily history under ``rule``.
 
@@ -338,12 +350,7 @@ def compensate(daily: Any, rule: CompensationRule | str | None = None) -> list[W
     ConfigError
         In-memory records break it, or the rule name is unknown.
     """
-    if rule is None:
-        rule = CompensationRule()
-    elif isinstance(rule, str):
-        if rule not in RULES:
-            raise ConfigError(f"unknown compensation rule {rule!r}; use one of {', '.join(RULES)}")
-        rule = RULES[rule]
+    rule = resolve_rule(rule)
     recs = _parse(daily)
     first, last = recs[0]["date"], recs[-1]["date"]
     o0, o_last = _ordinal(first), _ordinal(last)
