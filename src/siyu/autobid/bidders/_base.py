@@ -24,7 +24,7 @@ import numpy as np
 
 from siyu._exceptions import ConfigError
 
-__all__ = ["BIDDERS", "BaseBidder", "Bidder", "make_bidder", "register_bidder"]
+__all__ = ["BIDDERS", "BaseBidder", "Bidder", "check_non_negative", "check_whole", "make_bidder", "register_bidder"]
 
 
 @runtime_checkable
@@ -82,6 +82,19 @@ def make_bidder(name: str, *, target_roi: float, budget: float, n_steps: int, **
         return BIDDERS[name](target_roi=float(target_roi), budget=float(budget), n_steps=int(n_steps), **options)
     except TypeError as exc:  # an option the bidder does not take
         raise ConfigError(f"bidder {name!r}: {exc}") from None
+
+
+def check_non_negative(**options: Any) -> None:
+    """Raise ConfigError unless every option is a finite number >= 0 (a bidder's gains, priors, rates)."""
+    for name, x in options.items():
+        if isinstance(x, bool) or not isinstance(x, (int, float, np.number)) or not np.isfinite(x) or x < 0:
+            raise ConfigError(f"{name} must be a finite number >= 0, got {x!r}")
+
+
+def check_whole(name: str, value: Any, low: int) -> None:
+    """Raise ConfigError unless ``value`` is a whole number >= ``low`` (windows, periods, sizes)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ConfigError(f"{name} must be a whole number >= {low}, got {value!r}")
 
 
 class BaseBidder:

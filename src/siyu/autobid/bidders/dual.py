@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from siyu._exceptions import ConfigError
-from siyu.autobid.bidders._base import BaseBidder, register_bidder
+from siyu.autobid.bidders._base import (
+    BaseBidder,
+    check_non_negative,
+    register_bidder,
+)
 
 __all__ = ["DualBidder"]
 
@@ -41,9 +44,7 @@ class DualBidder(BaseBidder):
     def __init__(self, *, target_roi: float, budget: float, n_steps: int, margin: float = 0.0,
                  eta_budget: float = 0.05, eta_roi: float = 0.05, mu0: float = 1.0) -> None:
         super().__init__(target_roi=target_roi, budget=budget, n_steps=n_steps, margin=margin)
-        for name, x in (("eta_budget", eta_budget), ("eta_roi", eta_roi), ("mu0", mu0)):
-            if not (np.isfinite(x) and x >= 0):
-                raise ConfigError(f"{name} must be a finite number >= 0, got {x!r}")
+        check_non_negative(eta_budget=eta_budget, eta_roi=eta_roi, mu0=mu0)
         self.eta_budget, self.eta_roi = float(eta_budget), float(eta_roi)
         self.lam_ = 0.0
         self.mu_ = float(mu0)

@@ -16,8 +16,12 @@ from collections import deque
 
 import numpy as np
 
-from siyu._exceptions import ConfigError
-from siyu.autobid.bidders._base import BaseBidder, register_bidder
+from siyu.autobid.bidders._base import (
+    BaseBidder,
+    check_non_negative,
+    check_whole,
+    register_bidder,
+)
 from siyu.autobid.lp import hindsight_lp
 
 __all__ = ["OnlineLPBidder"]
@@ -45,14 +49,10 @@ class OnlineLPBidder(BaseBidder):
     def __init__(self, *, target_roi: float, budget: float, n_steps: int, margin: float = 0.0, window: int = 96,
                  resolve_every: int = 4, explore: float = 0.1, max_log: int = 50_000) -> None:
         super().__init__(target_roi=target_roi, budget=budget, n_steps=n_steps, margin=margin)
-        if not (isinstance(window, (int, np.integer)) and window >= 1):
-            raise ConfigError(f"window must be a whole number >= 1, got {window!r}")
-        if not (isinstance(resolve_every, (int, np.integer)) and resolve_every >= 1):
-            raise ConfigError(f"resolve_every must be a whole number >= 1, got {resolve_every!r}")
-        if not (np.isfinite(explore) and explore >= 0):
-            raise ConfigError(f"explore must be >= 0, got {explore!r}")
-        if not (isinstance(max_log, (int, np.integer)) and max_log >= 100):
-            raise ConfigError(f"max_log must be a whole number >= 100, got {max_log!r}")
+        check_whole("window", window, 1)
+        check_whole("resolve_every", resolve_every, 1)
+        check_whole("max_log", max_log, 100)
+        check_non_negative(explore=explore)
         self.window, self.resolve_every, self.explore = int(window), int(resolve_every), float(explore)
         self.max_log = int(max_log)
         self.k_ = 1.0 / self.aim

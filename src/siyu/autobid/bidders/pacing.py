@@ -28,14 +28,16 @@ class TrafficCurve:
     ----------
     n_steps : int
         Steps in the episode.
-    period : int or None
-        Steps in a day (the diurnal period). Once a whole period has been observed the expected volume of a
-        future step is the mean of the observed steps at the same phase; before that (or with ``None``) it is the
-        mean volume per observed step.
+    period : int, optional
+        Steps in a day (the diurnal period; default :func:`default_period`). Once a whole period has been observed
+        the expected volume of a future step is the mean of the observed steps at the same phase; before that (or
+        without a period) it is the mean volume per observed step.
     """
 
     def __init__(self, n_steps: int, period: int | None = None) -> None:
         self.n_steps = n_steps
+        if period is None:
+            period = default_period(n_steps)
         self.period = period if period and 2 <= period < n_steps else None
         self.seen = np.zeros(n_steps)
         self.mask = np.zeros(n_steps, bool)
@@ -98,7 +100,7 @@ class PacingBidder(BaseBidder):
             raise ConfigError(f"gain must be > 0, got {gain!r}")
         self.gain = float(gain)
         self.alpha_ = 1.0
-        self.curve_ = TrafficCurve(n_steps, default_period(n_steps) if period is None else period)
+        self.curve_ = TrafficCurve(n_steps, period)
 
     def _bid(self, step: int, values: np.ndarray, channels: np.ndarray) -> np.ndarray:
         return self.alpha_ * values / self.aim

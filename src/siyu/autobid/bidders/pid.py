@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from siyu._exceptions import ConfigError
-from siyu.autobid.bidders._base import BaseBidder, register_bidder
-from siyu.autobid.bidders.pacing import TrafficCurve, default_period
+from siyu.autobid.bidders._base import (
+    BaseBidder,
+    check_non_negative,
+    register_bidder,
+)
+from siyu.autobid.bidders.pacing import TrafficCurve
 
 __all__ = ["PIDBidder"]
 
@@ -43,14 +46,12 @@ class PIDBidder(BaseBidder):
                  ki: float = 0.05, kd: float = 0.0, pace_weight: float = 1.0, u_max: float = 1.5,
                  period: int | None = None) -> None:
         super().__init__(target_roi=target_roi, budget=budget, n_steps=n_steps, margin=margin)
-        for name, x in (("kp", kp), ("ki", ki), ("kd", kd), ("pace_weight", pace_weight), ("u_max", u_max)):
-            if not (np.isfinite(x) and x >= 0):
-                raise ConfigError(f"{name} must be a finite number >= 0, got {x!r}")
+        check_non_negative(kp=kp, ki=ki, kd=kd, pace_weight=pace_weight, u_max=u_max)
         self.kp, self.ki, self.kd, self.pace_weight, self.u_max = map(float, (kp, ki, kd, pace_weight, u_max))
         self.u_ = 0.0
         self.integral_ = 0.0
         self.prev_error_ = 0.0
-        self.curve_ = TrafficCurve(n_steps, default_period(n_steps) if period is None else period)
+        self.curve_ = TrafficCurve(n_steps, period)
         self._vwon = 0.0
         self.prior_orders = 20.0
 

@@ -45,8 +45,13 @@ from __future__ import annotations
 import numpy as np
 
 from siyu._exceptions import ConfigError
-from siyu.autobid.bidders._base import BaseBidder, register_bidder
-from siyu.autobid.bidders.pacing import TrafficCurve, default_period
+from siyu.autobid.bidders._base import (
+    BaseBidder,
+    check_non_negative,
+    check_whole,
+    register_bidder,
+)
+from siyu.autobid.bidders.pacing import TrafficCurve
 
 __all__ = ["SiyuBidder"]
 
@@ -103,13 +108,10 @@ class SiyuBidder(BaseBidder):
                  explore: float | None = None, max_drop: float = 0.1, period: int | None = None,
                  repay: float = 0.5) -> None:
         super().__init__(target_roi=target_roi, budget=budget, n_steps=n_steps, margin=margin)
-        for name, x in (("z", z), ("cv", cv), ("margin_floor", margin_floor), ("start_margin", start_margin),
-                        ("prior_orders", prior_orders), ("explore", 0.0 if explore is None else explore),
-                        ("repay", repay)):
-            if not (isinstance(x, (int, float)) and np.isfinite(x) and x >= 0):
-                raise ConfigError(f"{name} must be a finite number >= 0, got {x!r}")
-        if period is not None and not (isinstance(period, (int, np.integer)) and period >= 1):
-            raise ConfigError(f"period must be a whole number >= 1, got {period!r}")
+        check_non_negative(z=z, cv=cv, margin_floor=margin_floor, start_margin=start_margin,
+                           prior_orders=prior_orders, explore=0.0 if explore is None else explore, repay=repay)
+        if period is not None:
+            check_whole("period", period, 1)
         self.z, self.cv, self.margin_floor, self.start_margin = float(z), float(cv), float(margin_floor), \
             float(start_margin)
         self.prior_orders = float(prior_orders)
@@ -118,7 +120,7 @@ class SiyuBidder(BaseBidder):
         if not (np.isfinite(max_drop) and 0 < max_drop <= 1):
             raise ConfigError(f"max_drop must be in (0, 1], got {max_drop!r}")
         self.max_drop = float(max_drop)
-        self.curve_ = TrafficCurve(n_steps, default_period(n_steps) if period is None else period)
+        self.curve_ = TrafficCurve(n_steps, period)
         self.k_ = 1.0 / self.aim           # multiplier on calibrated value
         self.aim_t_ = self.aim * (1.0 + start_margin)
         self._nch = 0
