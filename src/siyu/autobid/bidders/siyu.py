@@ -132,25 +132,21 @@ class SiyuBidder(BaseBidder):
 
     # -- state ----------------------------------------------------------------------------------------------------
     def _grow(self, nch: int) -> None:
+        """Widen the per-channel state to ``nch`` channels (new channels start empty, calibration 1)."""
         if nch <= self._nch:
             return
-        def pad(a, shape):
-            out = np.zeros(shape)
-            if a is not None:
-                out[tuple(slice(0, s) for s in a.shape)] = a
-            return out
-        old = self._nch
-        get = (lambda n: getattr(self, n, None)) if old else (lambda n: None)
-        self._hp = pad(get("_hp"), (_NB, nch))        # Σ price of wins per bin of p/v̂ and channel
-        self._hv = pad(get("_hv"), (_NB, nch))        # Σ v̂ of wins
-        self._hg = pad(get("_hg"), (_NB, nch))        # Σ realized GMV of wins
-        self._orders_ch = pad(get("_orders_ch"), (nch,))
-        self._ex = pad(get("_ex"), (_NB, nch))        # impressions exposed, at the bin of the raw multiplier used
-        self._n = pad(get("_n"), (nch,))              # impressions seen per channel
-        self._vwon = pad(get("_vwon"), (nch,))        # Σ v̂ of wins per channel
-        self._gwon = pad(get("_gwon"), (nch,))        # Σ realized GMV per channel
-        self._mbin = np.concatenate([self._mbin, np.full(nch - old, -1)]) if old else np.full(nch, -1)
-        self.c_ = np.concatenate([self.c_, np.ones(nch - old)]) if old else np.ones(nch)
+        # per bin of p/v̂ and channel: Σ price, Σ v̂ and Σ realized GMV of wins; impressions exposed at the bin of
+        # the raw multiplier used. Per channel: orders, impressions seen, Σ v̂ and Σ realized GMV of wins, the
+        # highest multiplier bin used (-1: none) and the calibration.
+        for name, shape, fill in (("_hp", (_NB, nch), 0.0), ("_hv", (_NB, nch), 0.0), ("_hg", (_NB, nch), 0.0),
+                                  ("_ex", (_NB, nch), 0.0), ("_orders_ch", (nch,), 0.0), ("_n", (nch,), 0.0),
+                                  ("_vwon", (nch,), 0.0), ("_gwon", (nch,), 0.0), ("_mbin", (nch,), -1),
+                                  ("c_", (nch,), 1.0)):
+            out = np.full(shape, fill)
+            old = getattr(self, name, None)
+            if old is not None:
+                out[tuple(slice(0, n) for n in old.shape)] = old
+            setattr(self, name, out)
         self._nch = nch
 
     def _dense(self, step: int, channels: np.ndarray) -> np.ndarray:
