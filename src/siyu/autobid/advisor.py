@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import ValidationError as PydanticValidationError
 
 from siyu._exceptions import ConfigError
 from siyu.autobid.compensation import (
@@ -114,22 +113,11 @@ def _maker(profile: Any, impressions_per_day: int, days: int, scenario: str,
     """A ``(seed, target, budget) -> Traffic`` function; the traffic of a seed is drawn once and re-targeted."""
     if callable(profile):
         return profile, getattr(profile, "__name__", "custom")
-    from siyu.autobid.market import Profile, simulate
+    from siyu.autobid.market import Profile, parse_profile, simulate
 
-    if isinstance(profile, Profile):
-        prof = profile
-    elif isinstance(profile, str):
-        parts = profile.split("/")
-        if len(parts) == 1:
-            parts = [parts[0], "mid", "roi"]
-        if len(parts) != 3:
-            raise ConfigError(f"profile {profile!r}: write hot, normal or new (or strength/target/binding)")
-        try:
-            prof = Profile(strength=parts[0], target=parts[1], binding=parts[2])
-        except PydanticValidationError:
-            raise ConfigError(f"profile {profile!r}: strength must be hot, normal or new") from None
-    else:
+    if not isinstance(profile, (Profile, str)):
         raise ConfigError(f"profile must be a name, a Profile or a traffic maker, got {type(profile).__name__}")
+    prof = parse_profile(profile, strength_alone=True)
     cache: dict[int, Any] = {}
 
     def make(seed: int, target_roi: float, budget: float) -> Any:

@@ -39,7 +39,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from siyu._exceptions import ConfigError
 
-__all__ = ["CHANNELS", "PROFILES", "SCENARIOS", "MarketConfig", "Profile", "Traffic", "profile_grid", "simulate"]
+__all__ = ["CHANNELS", "PROFILES", "SCENARIOS", "MarketConfig", "Profile", "Traffic", "parse_profile", "profile_grid",
+           "simulate"]
 
 #: channel codes of the ``channels`` arrays: 0 search (搜索), 1 feed (猜你喜欢 recommendation), 2 live (直播/短视频)
 CHANNELS: tuple[str, ...] = ("search", "feed", "live")
@@ -177,6 +178,25 @@ class Traffic:
         return slice(int(self.bounds[step]), int(self.bounds[step + 1]))
 
 
+def parse_profile(profile: Profile | str, *, strength_alone: bool = False) -> Profile:
+    """A :class:`Profile` from itself or from ``"strength/target/binding"`` (e.g. ``"hot/low/budget"``); with
+    ``strength_alone`` a bare strength (``"hot"``) means a mid target and a binding ROI."""
+    if isinstance(profile, Profile):
+        return profile
+    if not isinstance(profile, str):
+        raise ConfigError(f"profile must be a name or a Profile, got {type(profile).__name__}")
+    parts = profile.split("/")
+    if strength_alone and len(parts) == 1:
+        parts = [parts[0], "mid", "roi"]
+    if len(parts) != 3:
+        alone = " (or a strength alone: hot, normal, new)" if strength_alone else ""
+        raise ConfigError(f"profile {profile!r}: write strength/target/binding, e.g. 'hot/low/budget'{alone}")
+    try:
+        return Profile(strength=parts[0], target=parts[1], binding=parts[2])
+    except Exception as exc:  # pydantic's message lists the allowed values
+        raise ConfigError(f"profile {profile!r}: {exc}") from None
+
+
 def diurnal(steps_per_day: int) -> np.ndarray:
     """Relative traffic per step of a day (mean 1): a trough around 4:00, peaks around 11:00 and 21:00."""
     h = (np.arange(steps_per_day) + 0.5) * 24.0 / steps_per_day
@@ -216,14 +236,7 @@ def simulate(profile: Profile | str = "normal/mid/roi", seed: int = 0, config: M
     target_roi, budget : float, optional
         Override the profile's target ROI and budget (the advisor sweeps them).
     """
-    if isinstance(profile, str):
-        parts = profile.split("/")
-        if len(parts) != 3:
-            raise ConfigError(f"profile {profile!r}: write strength/target/binding, e.g. 'hot/low/budget'")
-        try:
-            profile = Profile(strength=parts[0], target=parts[1], binding=parts[2])
-        except Exception as exc:  # pydantic's message lists the allowed values
-            raise ConfigError(f"profile {profile!r}: {exc}") from None
+    profile = parse_profile(profile)
     if scenario not in SCENARIOS:
         raise ConfigError(f"scenario {scenario!r}: use one of {', '.join(SCENARIOS)}")
     base = (config or MarketConfig()).model_dump()
