@@ -160,13 +160,17 @@ def run_grid(specs: Sequence[Spec], *, profiles: Iterable[Any] | None = None, se
 
 # -- aggregating --------------------------------------------------------------------------------------------------
 
+def _finite(xs: Iterable[float]) -> np.ndarray:
+    return np.asarray([x for x in xs if x is not None and math.isfinite(x)], dtype=float)
+
+
 def _mean(xs: Iterable[float]) -> float | None:
-    a = np.asarray([x for x in xs if x is not None and math.isfinite(x)], dtype=float)
+    a = _finite(xs)
     return float(a.mean()) if a.size else None
 
 
 def _median(xs: Iterable[float]) -> float | None:
-    a = np.asarray([x for x in xs if x is not None and math.isfinite(x)], dtype=float)
+    a = _finite(xs)
     return float(np.median(a)) if a.size else None
 
 
