@@ -2,14 +2,15 @@
 
     python benchmarks/bench_autobid.py speed [--impressions 1000000] [--bidders fixed,siyu] [--repeat 3]
     python benchmarks/bench_autobid.py goals [--seeds 30] [--impressions 60000] [--processes 2]
+    python benchmarks/bench_autobid.py frontier [--seeds 10] [--impressions 60000] [--processes 2]
 
 **speed** — impressions per second of one bidder on tier A (replay only: the week is simulated first and not
 timed), 1M impressions a day × 7 days, on one core, median of ``--repeat`` runs. The goal is ≥ 1M impressions/s.
 
 **goals** — every registered bidder on all 18 profiles × ``--seeds`` (30) seeds in the ``default`` scenario
 (±20 % miscalibration, 2 shocks a day); siyu and the oracle (``--stationary-bidders``) on the ``stationary`` one
-(calibrated); the GMV–violation frontier of siyu, PID and dual mirror descent (margins −0.3 … 0.3) in the default
-scenario on ``--frontier-seeds`` (10) seeds × 18 profiles; prints AUTOBID.md's goal numbers and whether each is met:
+(calibrated); the GMV–violation frontier of siyu, PID and dual mirror descent (margins −0.3 … 0.3, and siyu's miss
+prices 0.1 … 30) in the default scenario on ``--frontier-seeds`` (10) seeds × 18 profiles; prints AUTOBID.md's goal numbers and whether each is met:
 
 1. mean GMV efficiency of siyu ≥ 0.98 of the attainable ceiling (default scenario);
 2. ≥ 0.97 of the LP itself on stationary, calibrated traffic;
@@ -71,10 +72,54 @@ def speed(bidders: list[str], impressions: int, repeat: int, days: int) -> list[
     return out
 
 
+def run_frontier(seeds: int, impressions: int, processes: int, margins: list[float]) -> tuple[dict, list[tuple]]:
+    """The frontier of siyu, PID and dual (siyu also at its miss prices) and the dominance checks."""
+    from siyu.autobid.bench import dominates, frontier
+    from siyu.autobid.bidders import BIDDERS
+
+    contenders = [b for b in ("siyu", "pid", "dual") if b in BIDDERS]
+    fr = frontier(contenders, None, seeds, margins=margins, impressions_per_day=impressions, scenario="default",
+                  processes=processes, progress=True)
+    checks = []
+    for axis, label in (("violation", "P(ROI<R)"), ("p_below_0.9r", "P(ROI<0.9R)")):
+        pts = {b: [(p["efficiency"], p[axis]) for p in fr["points"] if p["bidder"] == b] for b in contenders}
+        for other in ("pid", "dual"):
+            if "siyu" in pts and other in pts:
+                checks.append((f"siyu weakly dominates {other} on the frontier (violation {label})", None,
+                               dominates(pts["siyu"], pts[other])))
+    return fr, checks
+
+
+def print_frontier(fr: dict) -> None:
+    print("\nfrontier (efficiency vs ceiling, P(ROI < R), P(ROI < 0.9R), compensation ÷ spend):")
+    for p in fr["points"]:
+        print(f"  {p['bidder']:6s} {p['knob'] or 'oracle':>16}  {p['efficiency']:.3f}  {p['violation']:.3f}  "
+              f"{p['p_below_0.9r']:.3f}  {p['compensation_share']:.4f}")
+
+
+def print_checks(checks: list[tuple]) -> None:
+    print("\nGoals (AUTOBID.md):")
+    for name, value, met in checks:
+        shown = "" if value is None else f" = {value:.4f}"
+        print(f"  [{'met' if met else 'NOT met'}] {name}{shown}")
+
+
+def frontier_only(seeds: int, impressions: int, processes: int, margins: list[float]) -> dict:
+    t0 = time.perf_counter()
+    fr, checks = run_frontier(seeds, impressions, processes, margins)
+    t1 = time.perf_counter()
+    print(f"\n{machine()}; frontier {seeds} seeds × 18 profiles, {impressions:,} impressions/day, {processes} "
+          f"processes; runtime {t1 - t0:.0f} s")
+    print_frontier(fr)
+    print_checks(checks)
+    return {"machine": machine(), "frontier_seeds": seeds, "impressions_per_day": impressions,
+            "runtime_s": {"frontier": t1 - t0}, "frontier": {"points": fr["points"], "dominance": fr["dominance"]},
+            "goals": [{"goal": n, "value": v, "met": bool(m)} for n, v, m in checks]}
+
+
 def goals(seeds: int, impressions: int, processes: int, margins: list[float], frontier_seeds: int,
           stationary_bidders: list[str] | None) -> dict:
-    from siyu.autobid.bench import dominates, frontier, scoreboard
-    from siyu.autobid.bidders import BIDDERS
+    from siyu.autobid.bench import scoreboard
 
     t0 = time.perf_counter()
     default = scoreboard(None, None, seeds, impressions_per_day=impressions, scenario="default",
@@ -83,16 +128,13 @@ def goals(seeds: int, impressions: int, processes: int, margins: list[float], fr
     stationary = scoreboard(stationary_bidders, None, seeds, impressions_per_day=impressions, scenario="stationary",
                             processes=processes, progress=True)
     t2 = time.perf_counter()
-    contenders = [b for b in ("siyu", "pid", "dual") if b in BIDDERS]
-    fr = frontier(contenders, None, frontier_seeds, margins=margins, impressions_per_day=impressions, scenario="default",
-                  processes=processes, progress=True)
+    fr, dominance_checks = run_frontier(frontier_seeds, impressions, processes, margins)
     t3 = time.perf_counter()
 
     def row(board: dict, name: str) -> dict:
         return next((r for r in board["overall"] if r["bidder"] == name), {})
 
     ours, ours_st = row(default, "siyu"), row(stationary, "siyu")
-    pts = {b: [(p["efficiency"], p["violation"]) for p in fr["points"] if p["bidder"] == b] for b in contenders}
     ok_share = None if ours.get("p_below_0.9r_300") is None else 1 - ours["p_below_0.9r_300"]
     checks = [
         ("GMV efficiency vs attainable ceiling (default) ≥ 0.98", ours.get("efficiency_ceiling"),
@@ -102,14 +144,8 @@ def goals(seeds: int, impressions: int, processes: int, margins: list[float], fr
         ("share of weeks with ≥ 300 orders at ROI ≥ 0.9R ≥ 0.95", ok_share, ok_share is not None and ok_share >= 0.95),
         ("compensation ÷ spend (default) ≤ 0.01", ours.get("compensation_share"),
          ours.get("compensation_share") is not None and ours["compensation_share"] <= 0.01),
+        *dominance_checks,
     ]
-    strict = {b: [(p["efficiency"], p["p_below_0.9r"]) for p in fr["points"] if p["bidder"] == b] for b in contenders}
-    for other in ("pid", "dual"):
-        if "siyu" in pts and other in pts:
-            checks.append((f"siyu weakly dominates {other} on the frontier (violation P(ROI<R))", None,
-                           dominates(pts["siyu"], pts[other])))
-            checks.append((f"siyu weakly dominates {other} on the frontier (violation P(ROI<0.9R))", None,
-                           dominates(strict["siyu"], strict[other])))
     print(f"\n{machine()}; {seeds} seeds × 18 profiles (frontier {frontier_seeds}), {impressions:,} impressions/day, "
           f"{processes} processes")
     print(f"runtime: default {t1 - t0:.0f} s, stationary {t2 - t1:.0f} s, frontier {t3 - t2:.0f} s\n")
@@ -123,14 +159,8 @@ def goals(seeds: int, impressions: int, processes: int, margins: list[float], fr
             print(f"  {r['bidder']:12s} {f('efficiency_lp')}  {f('efficiency_ceiling')} ({f('efficiency_ceiling_median')}, "
                   f"{f('efficiency_ceiling_kept')})  {f('p_below_r')}  {f('p_below_0.9r')}    {f('p_below_0.9r_300')}"
                   f"        {f('budget_use')}  {f('compensation_share')}")
-    print("\nfrontier (efficiency vs ceiling, P(ROI < R), P(ROI < 0.9R)):")
-    for p in fr["points"]:
-        print(f"  {p['bidder']:6s} margin {p['margin'] if p['margin'] is not None else '–':>5}  "
-              f"{p['efficiency']:.3f}  {p['violation']:.3f}  {p['p_below_0.9r']:.3f}")
-    print("\nGoals (AUTOBID.md):")
-    for name, value, met in checks:
-        shown = "" if value is None else f" = {value:.4f}"
-        print(f"  [{'met' if met else 'NOT met'}] {name}{shown}")
+    print_frontier(fr)
+    print_checks(checks)
     return {"machine": machine(), "seeds": seeds, "impressions_per_day": impressions,
             "frontier_seeds": frontier_seeds, "runtime_s": {"default": t1 - t0, "stationary": t2 - t1, "frontier": t3 - t2},
             "default": {"overall": default["overall"], "profiles": default["profiles"]},
@@ -155,7 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     gp.add_argument("--frontier-seeds", type=int, default=10, help="seeds of the frontier sweep (default 10)")
     gp.add_argument("--stationary-bidders", default="siyu,oracle",
                     help="bidders of the stationary scoreboard (comma-separated; 'all' for every one)")
-    for p in (sp, gp):
+    fp = sub.add_parser("frontier", help="only the frontier of siyu, PID and dual and the dominance checks")
+    fp.add_argument("--seeds", type=int, default=10)
+    fp.add_argument("--impressions", type=int, default=60_000)
+    fp.add_argument("--processes", type=int, default=2)
+    fp.add_argument("--margins", default="-0.3,-0.15,-0.05,0,0.05,0.1,0.15,0.2,0.3")
+    for p in (sp, gp, fp):
         p.add_argument("--json", default=None, help="also write the results to this JSON file")
     args = ap.parse_args(argv)
     print(machine(), flush=True)
@@ -164,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
 
         names = args.bidders.split(",") if args.bidders else list(BIDDERS)
         res: object = speed(names, args.impressions, args.repeat, args.days)
+    elif args.part == "frontier":
+        res = frontier_only(args.seeds, args.impressions, args.processes, [float(m) for m in args.margins.split(",")])
     else:
         st = None if args.stationary_bidders == "all" else args.stationary_bidders.split(",")
         res = goals(args.seeds, args.impressions, args.processes, [float(m) for m in args.margins.split(",")],

@@ -76,8 +76,10 @@ def bench(seeds: Annotated[int, typer.Option(min=1, help="Seeds per profile (run
               help="Registered bidders (repeat or comma-separate) [default: all].")] = None,
           scenario: Annotated[Scenario, typer.Option(help="Traffic scenario.")] = Scenario.default,
           frontier: Annotated[bool, typer.Option("--frontier/--no-frontier",
-                                                 help="Also sweep every bidder's margin (the GMV–violation frontier).")] = False,
+                                                 help="Also sweep every bidder's risk knobs (the GMV–violation frontier).")] = False,
           margins: Annotated[str, typer.Option(help="Margins the frontier sweeps (comma-separated).")] = "-0.3,-0.15,-0.05,0,0.05,0.1,0.15,0.2,0.3",
+          miss_prices: Annotated[str, typer.Option(help="siyu's miss prices the frontier also sweeps (comma-separated; "
+                                                        "empty for none).")] = "0.1,0.3,1,3,10,30",
           chart: Annotated[Optional[Path], typer.Option(help="Write the frontier chart (standalone HTML) here; "
                                                              "implies --frontier.")] = None,
           processes: Annotated[int, typer.Option(min=1, help="Worker processes over (profile, seed).")] = 2,
@@ -91,12 +93,17 @@ def bench(seeds: Annotated[int, typer.Option(min=1, help="Seeds per profile (run
         margin_list = [float(m) for m in margins.split(",") if m.strip()]
     except ValueError:
         raise ConfigError(f"--margins {margins!r}: write numbers separated by commas, e.g. 0,0.05,0.1") from None
+    try:
+        price_list = [float(m) for m in miss_prices.split(",") if m.strip()]
+    except ValueError:
+        raise ConfigError(f"--miss-prices {miss_prices!r}: write numbers separated by commas, e.g. 1,3,10") from None
     common = dict(profiles=_split(profiles), seeds=seeds, impressions_per_day=impressions, scenario=scenario.value,
                   processes=processes, progress=True)
     board = b.scoreboard(_split(bidders), **common)
     out: dict = {"config": board["config"], "overall": board["overall"], "profiles": board["profiles"]}
     if frontier or chart is not None:
-        fr = b.frontier(_split(bidders), margins=margin_list, **common)
+        fr = b.frontier(_split(bidders), margins=margin_list,
+                        knobs={"siyu": {"miss_price": price_list}} if price_list else {}, **common)
         out["frontier"] = {"points": fr["points"], "dominance": fr["dominance"], "config": fr["config"]}
         if chart is not None:
             b.frontier_chart(fr, chart)
@@ -120,10 +127,10 @@ def bench(seeds: Annotated[int, typer.Option(min=1, help="Seeds per profile (run
 
         t = Table(title=f"GMV–违约前沿 GMV–violation frontier ({out['frontier']['config']['efficiency']} vs "
                         f"{out['frontier']['config']['violation']})")
-        for h in ("出价器 Bidder", "安全边际 Margin", "效率 Efficiency", "违约率 Violation"):
-            t.add_column(h, justify="left" if h.startswith("出价") else "right")
+        for h in ("出价器 Bidder", "风险旋钮 Knob", "效率 Efficiency", "违约率 Violation"):
+            t.add_column(h, justify="left" if h.startswith(("出价", "风险")) else "right")
         for p in pts:
-            t.add_row(p["bidder"], _fmt(p["margin"]), _fmt(p["efficiency"]), _fmt(p["violation"]))
+            t.add_row(p["bidder"], p.get("knob") or "–", _fmt(p["efficiency"]), _fmt(p["violation"]))
         console.print(t)
         dom = [f"{d['bidder']} ≽ {d['other']}" for d in out["frontier"]["dominance"] if d["dominates"]]
         console.print("弱占优 Weak dominance: " + (", ".join(dom) if dom else "none 无"))

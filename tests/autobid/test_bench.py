@@ -116,3 +116,19 @@ def test_cli_bench_json_and_table(tmp_path):
                    "GMV–违约前沿 GMV–violation frontier"):
         assert header in res.stdout, header
     assert "Plotly.newPlot" in chart.read_text(encoding="utf-8")
+
+
+def test_frontier_sweeps_further_knobs(tmp_path):
+    fr = frontier(["siyu", "fixed"], ["normal/high/roi"], seeds=1, margins=[0.0], impressions_per_day=5_000,
+                  knobs={"siyu": {"miss_price": [0.1, 30.0]}, "pid": {"kp": [1.0]}}, processes=1)
+    knobs = sorted((p["bidder"], p["knob"]) for p in fr["points"])
+    assert knobs == [("fixed", "margin=0"), ("siyu", "margin=0"), ("siyu", "miss_price=0.1"),
+                     ("siyu", "miss_price=30")]  # pid is not on this frontier: its knob is not swept
+    by = {p["knob"]: p for p in fr["points"] if p["bidder"] == "siyu"}
+    assert by["miss_price=0.1"]["efficiency"] > by["miss_price=30"]["efficiency"]  # a cheap miss buys GMV
+    assert fr["config"]["knobs"] == {"siyu": {"miss_price": [0.1, 30.0]}}
+    html = frontier_chart(fr, tmp_path / "f.html")
+    assert "siyu (miss_price)" in html
+    with pytest.raises(ConfigError, match="no_such_option"):
+        frontier(["fixed"], ["normal/high/roi"], seeds=1, margins=[0.0], impressions_per_day=3_000,
+                 knobs={"fixed": {"no_such_option": [1.0]}}, processes=1)

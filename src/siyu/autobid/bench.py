@@ -12,7 +12,8 @@ P(< 0.8R) with Wilson 95 % intervals — over all runs and over runs with at lea
 50 % / 90 % of the budget and compensation as a share of spend.
 
 The frontier sweeps each bidder's risk knob ``margin`` (the bidder aims at ``R·(1+margin)``): more margin, fewer
-violations, less GMV. Since strict realized-ROI guarantees are impossible in general (Vaze & Sinha, 2025), bidders
+violations, less GMV. A bidder may have further knobs (:data:`DEFAULT_KNOBS`: siyu's ``miss_price``, the price of a
+missed target); their points join the bidder's frontier. Since strict realized-ROI guarantees are impossible in general (Vaze & Sinha, 2025), bidders
 are compared by **dominance** on this frontier (:func:`dominates`), not by a single point.
 """
 
@@ -29,10 +30,12 @@ import numpy as np
 from siyu._exceptions import ConfigError
 from siyu.autobid.metrics import evaluate_run, finite_or_none, wilson_interval
 
-__all__ = ["DEFAULT_MARGINS", "dominance_table", "dominates", "frontier", "frontier_chart", "scoreboard"]
+__all__ = ["DEFAULT_KNOBS", "DEFAULT_MARGINS", "dominance_table", "dominates", "frontier", "frontier_chart", "scoreboard"]
 
 #: the margins the frontier sweeps by default
 DEFAULT_MARGINS: tuple[float, ...] = (-0.3, -0.15, -0.05, 0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
+#: further risk knobs swept per bidder (option name → values), beside the margins
+DEFAULT_KNOBS: dict[str, dict[str, tuple[float, ...]]] = {"siyu": {"miss_price": (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)}}
 #: runs with at least this many orders are also aggregated on their own (AUTOBID.md's ROI goal)
 MIN_ORDERS_GOAL = 300
 #: bidders that take the run itself instead of a margin
@@ -284,7 +287,7 @@ def scoreboard(bidders: Iterable[str] | None = None, profiles: Iterable[Any] | N
 
 def frontier(bidders: Iterable[str] | None = None, profiles: Iterable[Any] | None = None,
              seeds: int | Iterable[int] = 30, *, margins: Sequence[float] = DEFAULT_MARGINS,
-             impressions_per_day: int = 60_000, scenario: str = "default", days: int = 7,
+             knobs: dict[str, dict[str, Sequence[float]]] | None = None, impressions_per_day: int = 60_000, scenario: str = "default", days: int = 7,
              efficiency: str = "efficiency_ceiling", violation: str = "p_below_r", processes: int | None = None,
              progress: bool | Callable[[int, int], None] = False) -> dict[str, Any]:
     """The GMV–violation frontier: each bidder at each ``margin``, all on the same runs.
@@ -295,6 +298,9 @@ def frontier(bidders: Iterable[str] | None = None, profiles: Iterable[Any] | Non
         As in :func:`scoreboard`.
     margins : sequence of float, default :data:`DEFAULT_MARGINS`
         Risk knobs swept for every bidder but the oracle (one point, no margin).
+    knobs : dict, optional
+        Further knobs per bidder name, ``{name: {option: values}}``, each value one point at margin 0; default
+        :data:`DEFAULT_KNOBS` (siyu's ``miss_price``). ``{}`` sweeps the margins only.
     efficiency : str, default ``"efficiency_ceiling"``
         Aggregate used as the GMV axis (``efficiency_lp``, ``efficiency_ceiling`` or ``efficiency_realized``).
     violation : str, default ``"p_below_r"``
@@ -304,7 +310,8 @@ def frontier(bidders: Iterable[str] | None = None, profiles: Iterable[Any] | Non
     Returns
     -------
     dict
-        ``points``: one row per (bidder, margin) with ``efficiency``, ``violation`` and every aggregate;
+        ``points``: one row per (bidder, knob value) with ``knob`` (e.g. ``"margin=0.1"``), ``margin``,
+        ``efficiency``, ``violation`` and every aggregate;
         ``dominance``: :func:`dominance_table` over the points; ``config``.
     """
     names = _bidders(bidders)
@@ -315,7 +322,13 @@ def frontier(bidders: Iterable[str] | None = None, profiles: Iterable[Any] | Non
         if name in _ORACLES:
             specs.append((name, name, {}))
         else:
-            specs.extend((f"{name}@{m:g}", name, {"margin": float(m)}) for m in margins)
+            specs.extend((f"{name}@margin={m:g}", name, {"margin": float(m)}) for m in margins)
+    extra = DEFAULT_KNOBS if knobs is None else knobs
+    for name, options in extra.items():
+        if name not in names:
+            continue
+        for option, values in options.items():
+            specs.extend((f"{name}@{option}={x:g}", name, {option: float(x)}) for x in values)
     prof = _profiles(profiles)
     rows = run_grid(specs, profiles=prof, seeds=seeds, impressions_per_day=impressions_per_day, scenario=scenario,
                     days=days, processes=processes, progress=progress, description="autobid frontier 前沿")
@@ -325,10 +338,13 @@ def frontier(bidders: Iterable[str] | None = None, profiles: Iterable[Any] | Non
         if efficiency not in agg or violation not in agg:
             raise ConfigError(f"frontier axes {efficiency!r} / {violation!r}: use aggregate names such as "
                               "efficiency_ceiling and p_below_r")
-        points.append(_clean({"bidder": rs[0]["bidder"], "margin": rs[0]["margin"], "efficiency": agg[efficiency],
+        knob = label.split("@", 1)[1] if "@" in label else None
+        points.append(_clean({"bidder": rs[0]["bidder"], "knob": knob, "margin": rs[0]["margin"],
+                              "efficiency": agg[efficiency],
                               "violation": agg[violation], **agg}))
     config = {"bidders": names, "profiles": prof, "seeds": seeds if isinstance(seeds, int) else list(seeds),
-              "margins": list(margins), "impressions_per_day": impressions_per_day, "scenario": scenario,
+              "margins": list(margins), "knobs": {n: {o: list(v) for o, v in opts.items()} for n, opts in extra.items()
+                                                  if n in names}, "impressions_per_day": impressions_per_day, "scenario": scenario,
               "days": days, "efficiency": efficiency, "violation": violation}
     return {"config": config, "points": points, "dominance": dominance_table(points)}
 
@@ -365,13 +381,16 @@ def frontier_chart(result: dict[str, Any], path: str | os.PathLike | None = None
     fig = go.Figure()
     by: dict[str, list[dict]] = {}
     for p in result["points"]:
-        by.setdefault(p["bidder"], []).append(p)
+        knob = p.get("knob")
+        family = knob.split("=", 1)[0] if knob else None
+        label = p["bidder"] if family in (None, "margin") else f"{p['bidder']} ({family})"
+        by.setdefault(label, []).append(p)
     for name, pts in by.items():
-        pts = sorted(pts, key=lambda p: (p["margin"] is not None, p["margin"] or 0.0))
+        pts = sorted(pts, key=lambda p: (p["violation"] is None, p["violation"] or 0.0))
         fig.add_trace(go.Scatter(
             x=[p["violation"] for p in pts], y=[p["efficiency"] for p in pts], name=name,
             mode="lines+markers" if len(pts) > 1 else "markers", marker=dict(size=9),
-            text=[("margin " + f"{p['margin']:g}") if p["margin"] is not None else "oracle" for p in pts],
+            text=[(p.get("knob") or "oracle").replace("=", " ") for p in pts],
             hovertemplate="%{text}<br>违约率 violation %{x:.3f}<br>效率 efficiency %{y:.4f}<extra>" + name
                           + "</extra>"))
     viol = cfg.get("violation", "p_below_r")

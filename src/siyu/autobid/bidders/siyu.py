@@ -35,6 +35,16 @@ protocol gives it — ``target_roi``, ``budget``, ``n_steps``, and the per-step 
    zero for hot ones, and shrinking toward the end of the run as less noise is left to come.
 5. **A cautious start**: the first bid is ``v̂ / aim`` (the ``fixed`` bidder), and until the first order the
    volume margin is ``start_margin``.
+6. **A priced miss** (optional, ``miss_price = λ``): instead of the hard constraint of step 3, the multiplier
+   maximises ``E[GMV(k)] / GMV(k_R) − λ · P(realized ROI < aim | k)``, the Lagrangian of "most GMV subject to
+   P(miss) ≤ α" (a chance constraint; cf. Feng, Padmanabhan & Wang 2023, who keep the ROI constraint in
+   expectation). ``GMV(k_R)`` is the expected GMV of the hard-constrained multiplier (the bidder's estimate of its
+   attainable ceiling), the realized past GMV is known and the rest is normal with the order noise
+   ``cv·√(ā·V_fut(k))`` and the calibration error ``V_fut(k)·cv/√(orders + prior_orders)``. A miss then costs
+   ``λ`` times the feasible GMV: with many orders ``P`` falls steeply just above the target, so the bidder keeps a
+   margin of a couple of noise widths (cheap at volume: the noise floor); with few orders ``P`` barely moves with
+   ``k`` and the GMV term wins. Sweeping ``λ`` traces the bidder's GMV–violation frontier (AUTOBID.md); ``None``
+   (the default) keeps the hard constraint.
 
 Price shocks and diurnal price swings are part of the week's mixture that the single multiplier is optimal for,
 so the log is kept over the whole horizon.
@@ -101,17 +111,23 @@ class SiyuBidder(BaseBidder):
         always). Repaying the noise of the realized GMV in full over a short rest of the run makes the multiplier
         jump late, and since the GMV–ROI curve is flat near the optimum that costs far more GMV than the ROI it
         wins back.
+    miss_price : float, optional
+        ``λ`` of step 6: the price of a missed target in units of the feasible GMV (0.5: miss only when that buys
+        half as much GMV again). ``None`` (default): the hard constraint of step 3.
     """
 
     def __init__(self, *, target_roi: float, budget: float, n_steps: int, margin: float = 0.0, z: float = 0.0,
                  cv: float = 1.1, margin_floor: float = 0.0, start_margin: float = 0.0, prior_orders: float = 100.0,
                  explore: float | None = None, max_drop: float = 0.1, period: int | None = None,
-                 repay: float = 0.5) -> None:
+                 repay: float = 0.5, miss_price: float | None = None) -> None:
         super().__init__(target_roi=target_roi, budget=budget, n_steps=n_steps, margin=margin)
         check_non_negative(z=z, cv=cv, margin_floor=margin_floor, start_margin=start_margin,
                            prior_orders=prior_orders, explore=0.0 if explore is None else explore, repay=repay)
         if period is not None:
             check_whole("period", period, 1)
+        if miss_price is not None:
+            check_non_negative(miss_price=miss_price)
+        self.miss_price = None if miss_price is None else float(miss_price)
         self.z, self.cv, self.margin_floor, self.start_margin = float(z), float(cv), float(margin_floor), \
             float(start_margin)
         self.prior_orders = float(prior_orders)
@@ -267,7 +283,10 @@ class SiyuBidder(BaseBidder):
         if np.isfinite(self.budget):
             ok &= s_fut <= self.remaining
         ok[j_known + 1:] = False
-        if ok[j_known] and j_known == _NB - 1 or not ok.any():
+        if self.miss_price is not None and self.orders and aov > 0:
+            jj, edge = self._priced(v_fut, s_fut, ok, slack, j_known, aov)
+            k = np.exp(_LO + (jj + 1) * _W) * ((1.0 + self.explore) if edge else 1.0)
+        elif ok[j_known] and j_known == _NB - 1 or not ok.any():
             # ROI out of reach: the multiplier that repays most of the deficit (the largest one among ties)
             jj = j_known - int(np.argmax(slack[:j_known + 1][::-1])) if not ok.any() else j_known
             k = np.exp(_LO + (jj + 1) * _W)
@@ -280,3 +299,29 @@ class SiyuBidder(BaseBidder):
         self.k_ = float(np.clip(k, self.k_ * (1.0 - self.max_drop), self.k_ * (1.0 + self.explore)))
         if self.orders and aov > 0:
             self._n_fut_orders = float(v_fut[jj]) / aov
+
+    def _priced(self, v_fut: np.ndarray, s_fut: np.ndarray, ok: np.ndarray, slack: np.ndarray, j_known: int,
+                aov: float) -> tuple[int, bool]:
+        """Step 6: the multiplier index maximising ``GMV / GMV(k_R) − λ·P(miss)``, and whether it is the highest
+        one known (then the bidder explores upward)."""
+        from scipy.special import ndtr
+
+        n = j_known + 1
+        v, s = v_fut[:n], s_fut[:n]
+        gmv = self.gmv + v                                   # expected final realized GMV
+        spend = self.spent + s
+        sd = np.sqrt(self.cv ** 2 * aov * v + (v * self.cv) ** 2 / (self.orders + self.prior_orders))
+        aim = self.target_roi * (1.0 + self.margin)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_miss = np.where(sd > 0, ndtr((aim * spend - gmv) / np.maximum(sd, 1e-300)),
+                              (gmv < aim * spend).astype(float))
+        fits = s <= self.remaining if np.isfinite(self.budget) else np.ones(n, bool)
+        feasible = ok[:n] & fits
+        # the feasible GMV: at the hard-constrained multiplier, or at the best ROI when none is feasible
+        ref = float(gmv[np.flatnonzero(feasible)[-1]] if feasible.any() else gmv[int(np.argmax(slack[:n]))])
+        score = gmv / max(ref, 1e-12) - self.miss_price * p_miss
+        score[~fits] = -np.inf
+        if not np.isfinite(score).any():
+            return 0, False
+        jj = int(n - 1 - np.argmax(score[::-1]))             # the largest among ties
+        return jj, jj == j_known and (not np.isfinite(self.budget) or bool(fits[-1]))
