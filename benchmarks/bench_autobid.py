@@ -1,6 +1,6 @@
 """Benchmark of 全站推 auto-bidding (AUTOBID.md, "Goals"): bidder speed and the goals run.
 
-    python benchmarks/bench_autobid.py speed [--impressions 1000000] [--bidders fixed,siyu] [--repeat 3]
+    python benchmarks/bench_autobid.py speed [--impressions 1000000] [--bidders fixed,siyu] [--repeat 3] [--option k=v]
     python benchmarks/bench_autobid.py goals [--seeds 30] [--impressions 60000] [--processes 2]
     python benchmarks/bench_autobid.py frontier [--seeds 10] [--impressions 60000] [--processes 2]
 
@@ -21,7 +21,8 @@ prices 0.1 … 30) in the default scenario on ``--frontier-seeds`` (10) seeds ×
 Runtime (AMD EPYC, 2 cores, measured per (profile, seed) at 100k impressions a day — the default; hot merchants see
 150k, new ones 50k): simulation 0.3 s, LP + ceiling 0.25 s, replays siyu 0.6 s, onlinelp 0.5 s, the others
 0.05–0.2 s. The default scoreboard (540 runs × 7 bidders) takes about 10 minutes, the stationary one (siyu, oracle)
-about 6, the frontier (180 runs × 15 replays) about 7: roughly 25 minutes on 2 cores. Most of siyu's cost is per
+about 6, the frontier (180 runs × 33 replays: 9 margins × 3 bidders and siyu's 6 miss prices) about 20 (measured
+1,202 s at 60k impressions a day): roughly 40 minutes on 2 cores; ``frontier`` runs the last part alone. Most of siyu's cost is per
 step, not per impression, so fewer impressions save less than fewer seeds. ``--seeds 2 --frontier-seeds 2
 --impressions 20000`` is a smoke run of a few minutes (measured: 285 s with all bidders on both scenarios while
 the test suite shared the 2 cores).
@@ -49,7 +50,7 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}"
 
 
-def speed(bidders: list[str], impressions: int, repeat: int, days: int) -> list[dict]:
+def speed(bidders: list[str], impressions: int, repeat: int, days: int, options: dict | None = None) -> list[dict]:
     from siyu.autobid.bidders import make_bidder
     from siyu.autobid.market import simulate
     from siyu.autobid.harness import replay
@@ -59,7 +60,7 @@ def speed(bidders: list[str], impressions: int, repeat: int, days: int) -> list[
     for name in bidders:
         times = []
         for _ in range(repeat):
-            opts = {"traffic": t} if name == "oracle" else {}
+            opts = {"traffic": t} if name == "oracle" else dict(options or {})
             b = make_bidder(name, target_roi=t.target_roi, budget=t.budget, n_steps=t.n_steps, **opts)
             t0 = time.perf_counter()
             replay(t, b)
@@ -177,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--days", type=int, default=7)
     sp.add_argument("--bidders", default=None, help="comma-separated (default: all registered)")
     sp.add_argument("--repeat", type=int, default=3)
+    sp.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                    help="a numeric bidder option for every bidder but the oracle, e.g. miss_price=1 (repeatable)")
     gp = sub.add_parser("goals", help="the AUTOBID.md goals run")
     gp.add_argument("--seeds", type=int, default=30)
     gp.add_argument("--impressions", type=int, default=60_000)
@@ -198,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         from siyu.autobid.bidders import BIDDERS
 
         names = args.bidders.split(",") if args.bidders else list(BIDDERS)
-        res: object = speed(names, args.impressions, args.repeat, args.days)
+        opts = {k: float(v) for k, v in (o.split("=", 1) for o in args.option)}
+        res: object = speed(names, args.impressions, args.repeat, args.days, opts)
     elif args.part == "frontier":
         res = frontier_only(args.seeds, args.impressions, args.processes, [float(m) for m in args.margins.split(",")])
     else:
