@@ -128,7 +128,7 @@ def test_frontier_sweeps_further_knobs(tmp_path):
     assert by["miss_price=0.1"]["efficiency"] > by["miss_price=30"]["efficiency"]  # a cheap miss buys GMV
     assert fr["config"]["knobs"] == {"siyu": {"miss_price": [0.1, 30.0]}}
     html = frontier_chart(fr, tmp_path / "f.html")
-    assert "siyu (miss_price)" in html
+    assert "siyu (miss_price)" in html and "siyu (margin)" in html  # one trace per knob of a bidder
     with pytest.raises(ConfigError, match="no_such_option"):
         frontier(["fixed"], ["normal/high/roi"], seeds=1, margins=[0.0], impressions_per_day=3_000,
                  knobs={"fixed": {"no_such_option": [1.0]}}, processes=1)

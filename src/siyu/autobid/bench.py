@@ -383,21 +383,24 @@ def frontier_chart(result: dict[str, Any], path: str | os.PathLike | None = None
     for p in result["points"]:
         knob = p.get("knob")
         family = knob.split("=", 1)[0] if knob else None
-        label = p["bidder"] if family in (None, "margin") else f"{p['bidder']} ({family})"
+        several = len({(q.get("knob") or "").split("=", 1)[0] for q in result["points"] if q["bidder"] == p["bidder"]}) > 1
+        label = f"{p['bidder']} ({family})" if several and family else p["bidder"]
         by.setdefault(label, []).append(p)
     for name, pts in by.items():
-        pts = sorted(pts, key=lambda p: (p["violation"] is None, p["violation"] or 0.0))
+        pts = sorted(pts, key=lambda p: float(p["knob"].split("=", 1)[1]) if p.get("knob") else 0.0)  # knob path
         fig.add_trace(go.Scatter(
             x=[p["violation"] for p in pts], y=[p["efficiency"] for p in pts], name=name,
             mode="lines+markers" if len(pts) > 1 else "markers", marker=dict(size=9),
             text=[(p.get("knob") or "oracle").replace("=", " ") for p in pts],
             hovertemplate="%{text}<br>违约率 violation %{x:.3f}<br>效率 efficiency %{y:.4f}<extra>" + name
                           + "</extra>"))
+    seeds = cfg.get("seeds", "")
+    n_seeds = len(seeds) if isinstance(seeds, list) else seeds
     viol = cfg.get("violation", "p_below_r")
     eff = cfg.get("efficiency", "efficiency_ceiling")
     fig.update_layout(
         title=f"GMV–违约前沿 GMV–violation frontier ({cfg.get('scenario', '')}, {len(cfg.get('profiles', []))} "
-              f"profiles × {cfg.get('seeds', '')} seeds)",
+              f"profiles × {n_seeds} seeds)",
         xaxis_title=f"ROI 违约率 violation rate ({viol})", yaxis_title=f"GMV 效率 efficiency ({eff})",
         template="plotly_white", legend_title="出价器 bidder",
         font=dict(family="Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"))
