@@ -10,7 +10,8 @@ timed), 1M impressions a day × 7 days, on one core, median of ``--repeat`` runs
 **goals** — every registered bidder on all 18 profiles × ``--seeds`` (30) seeds in the ``default`` scenario
 (±20 % miscalibration, 2 shocks a day); siyu and the oracle (``--stationary-bidders``) on the ``stationary`` one
 (calibrated); the GMV–violation frontier of siyu, PID and dual mirror descent (margins −0.3 … 0.3, and siyu's miss
-prices 0.1 … 30) in the default scenario on ``--frontier-seeds`` (10) seeds × 18 profiles; prints AUTOBID.md's goal numbers and whether each is met:
+prices 0.1 … 30) in the default scenario on ``--frontier-seeds`` (10) seeds × 18 profiles; prints AUTOBID.md's goal
+numbers and whether each is met:
 
 1. mean GMV efficiency of siyu ≥ 0.98 of the attainable ceiling (default scenario);
 2. ≥ 0.97 of the LP itself on stationary, calibrated traffic;
@@ -22,9 +23,9 @@ Runtime (AMD EPYC, 2 cores, measured per (profile, seed) at 100k impressions a d
 150k, new ones 50k): simulation 0.3 s, LP + ceiling 0.25 s, replays siyu 0.6 s, onlinelp 0.5 s, the others
 0.05–0.2 s. The default scoreboard (540 runs × 7 bidders) takes about 10 minutes, the stationary one (siyu, oracle)
 about 6, the frontier (180 runs × 33 replays: 9 margins × 3 bidders and siyu's 6 miss prices) about 20 (measured
-1,202 s at 60k impressions a day): roughly 40 minutes on 2 cores; ``frontier`` runs the last part alone. Most of siyu's cost is per
-step, not per impression, so fewer impressions save less than fewer seeds. ``--seeds 2 --frontier-seeds 2
---impressions 20000`` is a smoke run of a few minutes (measured: 285 s with all bidders on both scenarios while
+1,202 s at 60k impressions a day): roughly 40 minutes on 2 cores; ``frontier`` runs the last part alone. Most of
+siyu's cost is per step, not per impression, so fewer impressions save less than fewer seeds.
+``--seeds 2 --frontier-seeds 2 --impressions 20000`` is a smoke run of a few minutes (measured: 285 s with all bidders on both scenarios while
 the test suite shared the 2 cores).
 ``--json PATH`` writes every aggregate for the record.
 """

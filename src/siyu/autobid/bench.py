@@ -13,8 +13,9 @@ P(< 0.8R) with Wilson 95 % intervals — over all runs and over runs with at lea
 
 The frontier sweeps each bidder's risk knob ``margin`` (the bidder aims at ``R·(1+margin)``): more margin, fewer
 violations, less GMV. A bidder may have further knobs (:data:`DEFAULT_KNOBS`: siyu's ``miss_price``, the price of a
-missed target); their points join the bidder's frontier. Since strict realized-ROI guarantees are impossible in general (Vaze & Sinha, 2025), bidders
-are compared by **dominance** on this frontier (:func:`dominates`), not by a single point.
+missed target); their points join the bidder's frontier. Since strict realized-ROI guarantees are impossible in
+general (Vaze & Sinha, 2025), bidders are compared by **dominance** on this frontier (:func:`dominates`), not by a
+single point.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ import numpy as np
 from siyu._exceptions import ConfigError
 from siyu.autobid.metrics import evaluate_run, finite_or_none, wilson_interval
 
-__all__ = ["DEFAULT_KNOBS", "DEFAULT_MARGINS", "dominance_table", "dominates", "frontier", "frontier_chart", "scoreboard"]
+__all__ = ["DEFAULT_KNOBS", "DEFAULT_MARGINS", "dominance_table", "dominates", "frontier", "frontier_chart",
+           "scoreboard"]
 
 #: the margins the frontier sweeps by default
 DEFAULT_MARGINS: tuple[float, ...] = (-0.3, -0.15, -0.05, 0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
@@ -287,7 +289,8 @@ def scoreboard(bidders: Iterable[str] | None = None, profiles: Iterable[Any] | N
 
 def frontier(bidders: Iterable[str] | None = None, profiles: Iterable[Any] | None = None,
              seeds: int | Iterable[int] = 30, *, margins: Sequence[float] = DEFAULT_MARGINS,
-             knobs: dict[str, dict[str, Sequence[float]]] | None = None, impressions_per_day: int = 60_000, scenario: str = "default", days: int = 7,
+             knobs: dict[str, dict[str, Sequence[float]]] | None = None, impressions_per_day: int = 60_000,
+             scenario: str = "default", days: int = 7,
              efficiency: str = "efficiency_ceiling", violation: str = "p_below_r", processes: int | None = None,
              progress: bool | Callable[[int, int], None] = False) -> dict[str, Any]:
     """The GMV–violation frontier: each bidder at each ``margin``, all on the same runs.
@@ -342,10 +345,10 @@ def frontier(bidders: Iterable[str] | None = None, profiles: Iterable[Any] | Non
         points.append(_clean({"bidder": rs[0]["bidder"], "knob": knob, "margin": rs[0]["margin"],
                               "efficiency": agg[efficiency],
                               "violation": agg[violation], **agg}))
+    swept = {n: {o: list(v) for o, v in opts.items()} for n, opts in extra.items() if n in names}
     config = {"bidders": names, "profiles": prof, "seeds": seeds if isinstance(seeds, int) else list(seeds),
-              "margins": list(margins), "knobs": {n: {o: list(v) for o, v in opts.items()} for n, opts in extra.items()
-                                                  if n in names}, "impressions_per_day": impressions_per_day, "scenario": scenario,
-              "days": days, "efficiency": efficiency, "violation": violation}
+              "margins": list(margins), "knobs": swept, "impressions_per_day": impressions_per_day,
+              "scenario": scenario, "days": days, "efficiency": efficiency, "violation": violation}
     return {"config": config, "points": points, "dominance": dominance_table(points)}
 
 
@@ -383,7 +386,8 @@ def frontier_chart(result: dict[str, Any], path: str | os.PathLike | None = None
     for p in result["points"]:
         knob = p.get("knob")
         family = knob.split("=", 1)[0] if knob else None
-        several = len({(q.get("knob") or "").split("=", 1)[0] for q in result["points"] if q["bidder"] == p["bidder"]}) > 1
+        families = {(q.get("knob") or "").split("=", 1)[0] for q in result["points"] if q["bidder"] == p["bidder"]}
+        several = len(families) > 1
         label = f"{p['bidder']} ({family})" if several and family else p["bidder"]
         by.setdefault(label, []).append(p)
     for name, pts in by.items():
