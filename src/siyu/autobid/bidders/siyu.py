@@ -316,7 +316,7 @@ class SiyuBidder(BaseBidder):
             p_miss = np.where(sd > 0, ndtr((aim * spend - gmv) / np.maximum(sd, 1e-300)),
                               (gmv < aim * spend).astype(float))
         fits = s <= self.remaining if np.isfinite(self.budget) else np.ones(n, bool)
-        feasible = ok[:n] & fits
+        feasible = ok[:n]                                    # the hard constraint (budget included)
         # the feasible GMV: at the hard-constrained multiplier, or at the best ROI when none is feasible
         ref = float(gmv[np.flatnonzero(feasible)[-1]] if feasible.any() else gmv[int(np.argmax(slack[:n]))])
         score = gmv / max(ref, 1e-12) - self.miss_price * p_miss
