@@ -171,6 +171,10 @@ def goals(seeds: int, impressions: int, processes: int, margins: list[float], fr
             "goals": [{"goal": n, "value": v, "met": bool(m)} for n, v, m in checks]}
 
 
+def parse_margins(text: str) -> list[float]:
+    return [float(m) for m in text.split(",") if m.strip()]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="part", required=True)
@@ -205,11 +209,10 @@ def main(argv: list[str] | None = None) -> int:
         opts = {k: float(v) for k, v in (o.split("=", 1) for o in args.option)}
         res: object = speed(names, args.impressions, args.repeat, args.days, opts)
     elif args.part == "frontier":
-        res = frontier_only(args.seeds, args.impressions, args.processes, [float(m) for m in args.margins.split(",")])
+        res = frontier_only(args.seeds, args.impressions, args.processes, parse_margins(args.margins))
     else:
         st = None if args.stationary_bidders == "all" else args.stationary_bidders.split(",")
-        res = goals(args.seeds, args.impressions, args.processes, [float(m) for m in args.margins.split(",")],
-                    args.frontier_seeds, st)
+        res = goals(args.seeds, args.impressions, args.processes, parse_margins(args.margins), args.frontier_seeds, st)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(res, fh, ensure_ascii=False, indent=2, default=float)

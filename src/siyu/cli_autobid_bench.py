@@ -89,14 +89,14 @@ def bench(seeds: Annotated[int, typer.Option(min=1, help="Seeds per profile (run
     from siyu._render import to_json
     from siyu.autobid import bench as b
 
-    try:
-        margin_list = [float(m) for m in margins.split(",") if m.strip()]
-    except ValueError:
-        raise ConfigError(f"--margins {margins!r}: write numbers separated by commas, e.g. 0,0.05,0.1") from None
-    try:
-        price_list = [float(m) for m in miss_prices.split(",") if m.strip()]
-    except ValueError:
-        raise ConfigError(f"--miss-prices {miss_prices!r}: write numbers separated by commas, e.g. 1,3,10") from None
+    def numbers(option: str, text: str, example: str) -> list[float]:
+        try:
+            return [float(m) for m in text.split(",") if m.strip()]
+        except ValueError:
+            raise ConfigError(f"{option} {text!r}: write numbers separated by commas, e.g. {example}") from None
+
+    margin_list = numbers("--margins", margins, "0,0.05,0.1")
+    price_list = numbers("--miss-prices", miss_prices, "1,3,10")
     common = dict(profiles=_split(profiles), seeds=seeds, impressions_per_day=impressions, scenario=scenario.value,
                   processes=processes, progress=True)
     board = b.scoreboard(_split(bidders), **common)

@@ -382,14 +382,16 @@ def frontier_chart(result: dict[str, Any], path: str | os.PathLike | None = None
 
     cfg = result.get("config", {})
     fig = go.Figure()
-    by: dict[str, list[dict]] = {}
+    def family(p: dict) -> str:
+        return (p.get("knob") or "").split("=", 1)[0]
+
+    families: dict[str, set[str]] = {}
     for p in result["points"]:
-        knob = p.get("knob")
-        family = knob.split("=", 1)[0] if knob else None
-        families = {(q.get("knob") or "").split("=", 1)[0] for q in result["points"] if q["bidder"] == p["bidder"]}
-        several = len(families) > 1
-        label = f"{p['bidder']} ({family})" if several and family else p["bidder"]
-        by.setdefault(label, []).append(p)
+        families.setdefault(p["bidder"], set()).add(family(p))
+    by: dict[str, list[dict]] = {}
+    for p in result["points"]:  # one trace per knob of a bidder that has several
+        several = len(families[p["bidder"]]) > 1
+        by.setdefault(f"{p['bidder']} ({family(p)})" if several and family(p) else p["bidder"], []).append(p)
     for name, pts in by.items():
         pts = sorted(pts, key=lambda p: float(p["knob"].split("=", 1)[1]) if p.get("knob") else 0.0)  # knob path
         fig.add_trace(go.Scatter(

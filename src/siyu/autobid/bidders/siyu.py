@@ -324,4 +324,4 @@ class SiyuBidder(BaseBidder):
         if not np.isfinite(score).any():
             return 0, False
         jj = int(n - 1 - np.argmax(score[::-1]))             # the largest among ties
-        return jj, jj == j_known and (not np.isfinite(self.budget) or bool(fits[-1]))
+        return jj, jj == j_known  # a finite score means jj fits the budget
