@@ -8,6 +8,8 @@ reference implementation in tests/reference/assets_pandas.py, on DataFrames alre
 
 from __future__ import annotations
 
+from siyu import assets
+
 import argparse
 import os
 import platform
@@ -56,7 +58,7 @@ def main() -> None:
         siyu_t, pandas_t, warm_t = [], [], []
         for i in range(args.repeat):
             t0 = time.perf_counter()
-            out = ws.customer_assets(as_of)
+            out = assets.customer_assets(ws, as_of)
             siyu_t.append(time.perf_counter() - t0)
             fresh = dict(frames)  # a new dict: the reference re-derives its integer codes (no cache across runs)
             t0 = time.perf_counter()

@@ -7,6 +7,8 @@ under default and switched options.
 
 from __future__ import annotations
 
+from siyu import assets
+
 import datetime as dt
 
 import pytest
@@ -46,7 +48,7 @@ def _snapshots(ws):
 def test_aipl_pools_ucmv_rfm_agree_user_by_user(store):
     ws, frames = store
     for t in _snapshots(ws):
-        ours = ws.customer_assets(t)
+        ours = assets.customer_assets(ws, t)
         assert _dict(ours["aipl"], "user_id", ["stage"]) == _dict(ref.aipl(frames, t), "user_id", ["stage"]), t
         cols = ["fan_pool", "member_pool", "customer_pool", "high_intent"]
         assert _dict(ours["pools"], "user_id", cols) == _dict(ref.pools(frames, t), "user_id", cols), t
@@ -60,20 +62,20 @@ def test_options_agree_too(store, monkeypatch):
     opts = dict(ad_click_stage="I", l_include_positive_review=True, l_min_purchase_days=3, i_days=7)
     monkeypatch.setattr(ws, "config", SiyuConfig(model=ModelConfig(**opts, vip_rule=("top_spend",))))
     t = ws.last_date()
-    assert _dict(ws.aipl(t), "user_id", ["stage"]) == _dict(ref.aipl(frames, t, **opts), "user_id", ["stage"])
-    ours = _dict(ws.ucmv(t), "user_id", ["stage"])
+    assert _dict(assets.aipl(ws, t), "user_id", ["stage"]) == _dict(ref.aipl(frames, t, **opts), "user_id", ["stage"])
+    ours = _dict(assets.ucmv(ws, t), "user_id", ["stage"])
     assert ours == _dict(ref.ucmv(frames, t, vip_rule=("top_spend",)), "user_id", ["stage"])
 
 
 def test_fast_and_transitions_agree(store):
     ws, frames = store
     t = ws.last_date()
-    ours = ws.fast(t)["current"]
+    ours = assets.fast(ws, t)["current"]
     theirs = ref.fast(frames, t)
     for k in ("F", "A", "A_could_deepen", "ai_to_p_rate", "S", "T"):
         assert ours[k] == pytest.approx(theirs[k]), k
     t0 = t - dt.timedelta(days=60)
-    matrix = ws.aipl_transitions(t0, t)["matrix"]
+    matrix = assets.aipl_transitions(ws, t0, t)["matrix"]
     expected = ref.aipl_transitions(frames, t0, t)
     for a in ("none", "A", "I", "P", "L"):
         for b in ("none", "A", "I", "P", "L"):

@@ -8,7 +8,7 @@ import pytest
 
 from siyu import Workspace
 from siyu.contract import TABLES
-from siyu.gain import INDICATORS, indicator_score
+from siyu.health.gain import INDICATORS, indicator_score
 from siyu.simulate import SCENARIOS, SimulationConfig, simulate_store, write_store
 
 from conftest import run_cli

@@ -13,10 +13,10 @@ import pytest
 from reference import assets_pandas as ref_assets
 from reference import gain_pandas as ref
 from siyu import SiyuConfig, Workspace
-from siyu._db import run
+from siyu.engine.duckdb import run
 from siyu.config import GainConfig, ModelConfig
 from siyu.contract import TABLES
-from siyu.gain import INDICATORS, g3_by_channel, indicators_at
+from siyu.health.gain import INDICATORS, g3_by_channel, indicators_at
 from siyu.simulate import SCENARIOS, SimulationConfig, simulate_store, write_store
 
 

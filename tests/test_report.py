@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 
 from browser import browser_page
 
+from siyu.pipeline import compute_snapshot
 from siyu.report import SECTIONS, build_report
 
 
@@ -28,7 +29,7 @@ def remote_references(html: str) -> list[str]:
 
 
 def test_report_is_self_contained_and_bilingual(good_ws, tmp_path):
-    out = build_report(good_ws, tmp_path / "r.html", as_of="2024-11-12")
+    out = build_report(compute_snapshot(good_ws, "2024-11-12"), tmp_path / "r.html")
     html = out.read_text(encoding="utf-8")
     assert remote_references(html) == [], "report must not load anything remote"
     assert "<script src" not in html and "Plotly.newPlot" in html
@@ -39,7 +40,7 @@ def test_report_is_self_contained_and_bilingual(good_ws, tmp_path):
 
 
 def test_every_chart_draws_in_chromium(good_ws, tmp_path):
-    out = build_report(good_ws, tmp_path / "r.html", as_of="2024-11-12")
+    out = build_report(compute_snapshot(good_ws, "2024-11-12"), tmp_path / "r.html")
     with browser_page() as page:
         page.goto(out.as_uri())
         page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length > 0 && "

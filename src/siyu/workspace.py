@@ -16,23 +16,19 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from siyu._db import one, run, transaction
 from siyu._exceptions import ConfigError, WorkspaceError
 from siyu.config import SiyuConfig, config_template, load_config
+from siyu.engine.duckdb import one, run, transaction
 
 __all__ = ["DB_FILE", "CONFIG_FILE", "DEFAULT_WORKSPACE", "Workspace", "resolve_workspace_path"]
 
 DB_FILE = "siyu.duckdb"
 CONFIG_FILE = "siyu.toml"
 DEFAULT_WORKSPACE = "siyu-workspace"
-_EXPORT_FORMATS = {".parquet": "(FORMAT parquet)", ".csv": "(FORMAT csv, HEADER true)", ".jsonl": "(FORMAT json)",
-                   ".ndjson": "(FORMAT json)"}
-
 
 def resolve_workspace_path(path: str | os.PathLike | None = None) -> Path:
     """The workspace directory: ``path``, else ``$SIYU_WORKSPACE``, else ``./siyu-workspace``."""
@@ -63,15 +59,16 @@ class Workspace:
             raise WorkspaceError(f"{self.path} is not a siyu workspace (no {DB_FILE}); create it with `siyu init`")
         self.read_only = read_only
         self.config: SiyuConfig = load_config(self.path / CONFIG_FILE)
-        self._conn: Any = None
-        self._lock = threading.RLock()
+        from siyu.engine.base import get_engine
+
+        self.engine = get_engine("duckdb")(self.db_path, read_only=read_only)
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
     def init(cls, path: str | os.PathLike | None = None, *, config: SiyuConfig | None = None) -> Workspace:
         """Create a workspace (idempotent: an existing one is opened, its configuration kept)."""
         from siyu.contract.loader import create_schema
-        from siyu.privacy import load_or_create_key
+        from siyu.contract.privacy import load_or_create_key
 
         root = resolve_workspace_path(path)
         if root.exists() and not root.is_dir():
@@ -93,25 +90,9 @@ class Workspace:
     def db_path(self) -> Path:
         return self.path / DB_FILE
 
-    def _connection(self) -> Any:
-        if self._conn is None:
-            import duckdb
-
-            from siyu.contract.loader import create_session_tables
-
-            try:
-                self._conn = duckdb.connect(str(self.db_path), read_only=self.read_only)
-            except duckdb.IOException as exc:
-                raise WorkspaceError(f"cannot open {self.db_path}: {str(exc).splitlines()[0]}") from None
-            create_session_tables(self._conn)
-        return self._conn
-
     def close(self) -> None:
         """Close the database connection (reopened on demand)."""
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self.engine.close()
 
     def __enter__(self) -> Workspace:
         return self
@@ -125,26 +106,20 @@ class Workspace:
     # -- reading ---------------------------------------------------------------------------
     def query(self, sql: str, params: dict | list | None = None):
         """Run a read query and return a :class:`pyarrow.Table`."""
-        from siyu._db import arrow
+        return self.engine.query(sql, params)
 
-        with self._lock:
-            return arrow(self._connection(), sql, params)
-
-    @contextlib.contextmanager
-    def session(self) -> Iterator[Any]:
-        """Hold the workspace lock and yield its connection (for multi-statement reads with temp tables)."""
-        with self._lock:
-            yield self._connection()
+    def session(self) -> contextlib.AbstractContextManager[Any]:
+        """Hold the workspace and yield its connection (for multi-statement reads with temp tables)."""
+        return self.engine.session()
 
     def model(self, name: str, **params: Any):
-        """Run the named SQL model ``siyu/sql/<name>.sql`` with its parameters; a :class:`pyarrow.Table`."""
-        from siyu._sql import load_model
+        """Run the named SQL model (see :mod:`siyu.engine.sql`) with its parameters; a :class:`pyarrow.Table`.
 
-        m = load_model(name)
-        missing = set(m.params) - set(params)
-        if missing:
-            raise ConfigError(f"model {name} needs parameters: {', '.join(sorted(missing))}")
-        return self.query(m.sql, {k: params[k] for k in m.params})
+        Parameters not given are bound from ``[model]`` of the configuration.
+        """
+        from siyu.engine.sql import bind, load_model
+
+        return self.query(load_model(name).sql, bind(self, name, **params))
 
     def tables(self) -> dict[str, dict[str, Any]]:
         """Row count and date range of every contract table."""
@@ -170,70 +145,16 @@ class Workspace:
 
     def last_date(self) -> Any:
         """The latest local pay date in ``orders`` (the default snapshot date), or None."""
-        return self.query("SELECT max(paid_at)::DATE AS d FROM orders").column("d")[0].as_py()
-
-    # -- customer assets (siyu.assets; Arrow tables per user, dicts for summaries) -------------
-    def aipl(self, as_of=None):
-        """Per-user AIPL stage (see :func:`siyu.assets.aipl`)."""
-        from siyu import assets
-        return assets.aipl(self, as_of)
-
-    def aipl_transitions(self, t0, t1=None):
-        """AIPL transition matrix and accounting (see :func:`siyu.assets.aipl_transitions`)."""
-        from siyu import assets
-        return assets.aipl_transitions(self, t0, t1)
-
-    def fast(self, as_of=None):
-        """FAST with period-over-period and YoY change (see :func:`siyu.assets.fast`)."""
-        from siyu import assets
-        return assets.fast(self, as_of)
-
-    def pools(self, as_of=None):
-        """Per-user fan / member / customer pools (see :func:`siyu.assets.pools`)."""
-        from siyu import assets
-        return assets.pools(self, as_of)
-
-    def pool_transitions(self, start, end=None, *, step_days=None):
-        """Pool transitions as events, stored in ``pool_transitions`` (see :func:`siyu.assets.pool_transitions`)."""
-        from siyu import assets
-        return assets.pool_transitions(self, start, end, step_days=step_days)
-
-    def ucmv(self, as_of=None):
-        """Per-user UCMV stage (see :func:`siyu.assets.ucmv`)."""
-        from siyu import assets
-        return assets.ucmv(self, as_of)
-
-    def rfm(self, as_of=None):
-        """Per-buyer RFM scores and groups (see :func:`siyu.assets.rfm`)."""
-        from siyu import assets
-        return assets.rfm(self, as_of)
-
-    def grow(self, as_of=None, from_date=None):
-        """GROW decomposition and new-product metrics (see :func:`siyu.assets.grow.grow`)."""
-        from siyu.assets.grow import grow
-        return grow(self, as_of, from_date)
-
-    def customer_assets(self, as_of=None):
-        """AIPL, pools, UCMV and RFM per user from one snapshot (see :func:`siyu.assets.customer_assets`)."""
-        from siyu import assets
-        return assets.customer_assets(self, as_of)
-
-    def gain(self, as_of=None):
-        """GAIN health score with its 12 indicators and trend (see :func:`siyu.gain.gain`)."""
-        from siyu.gain import gain
-        return gain(self, as_of)
-
-    def link_plus(self, as_of=None):
-        """LINK+ funnel for relationship users and the 大盘 (see :func:`siyu.link.link_plus`)."""
-        from siyu.link import link_plus
-        return link_plus(self, as_of)
+        return self.model("last_pay_date").column("d")[0].as_py()
 
     # -- writing ---------------------------------------------------------------------------
-    def _write(self, fn):
-        if self.read_only:
-            raise WorkspaceError(f"{self.path} is open read-only")
-        with self._lock:
-            return fn(self._connection())
+    def write(self, fn: Callable[[Any], Any]) -> Any:
+        """Run ``fn(connection)`` as the workspace's one writer (refused when opened read-only).
+
+        Every change to stored data goes through here: ingest, forget and the results models store
+        (pool transitions, CLV predictions).
+        """
+        return self.engine.write(fn)
 
     def ingest(self, table: str, file: str | os.PathLike):
         """Validate and load ``file`` into contract table ``table`` in one transaction.
@@ -250,25 +171,23 @@ class Workspace:
         """
         from siyu.contract.loader import load_file
         from siyu.contract.schema import get_table
-        from siyu.privacy import load_or_create_key
+        from siyu.contract.privacy import load_or_create_key
 
         spec = get_table(table)
         key = load_or_create_key(self.path) if any(c.pii for c in spec.columns) else None
-        return self._write(lambda conn: load_file(conn, table, file, tz=self.config.workspace.tz, key=key))
+        return self.write(lambda conn: load_file(conn, table, file, tz=self.config.workspace.tz, key=key))
 
     def export(self, table: str, file: str | os.PathLike, *, unmask: bool = False) -> int:
         """Write contract table ``table`` to ``file`` (format from the extension); returns rows written.
 
         Personal data is written masked unless ``unmask`` is true (a masked file cannot be loaded back).
         """
-        from siyu.contract.formats import _ident, _lit
+        from siyu.contract.formats import _ident
         from siyu.contract.schema import get_table
+        from siyu.engine.io import copy_query, format_of
 
         spec = get_table(table)
-        out = Path(file)
-        fmt = _EXPORT_FORMATS.get(out.suffix.lower())
-        if fmt is None:
-            raise ConfigError(f"unknown export format {out.suffix!r}; use one of {', '.join(_EXPORT_FORMATS)}")
+        fmt = format_of(file)
         cols = []
         for c in spec.columns:
             if c.pii:
@@ -278,22 +197,14 @@ class Workspace:
                 cols.append(_ident(c.name))
         order = ", ".join(_ident(k) for k in spec.key)
 
-        def do_export(conn):
+        with self.session() as conn:
             if unmask:
                 self._register_unmask(conn)
-            tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
-            try:
-                run(conn, f"COPY (SELECT {', '.join(cols)} FROM {spec.name} ORDER BY {order}) TO {_lit(str(tmp))} {fmt}")
-                tmp.replace(out)
-            finally:
-                tmp.unlink(missing_ok=True)
+            copy_query(conn, f"SELECT {', '.join(cols)} FROM {spec.name} ORDER BY {order}", file, fmt)
             return one(conn, f"SELECT count(*) FROM {spec.name}")[0]
 
-        with self._lock:
-            return do_export(self._connection())
-
     def _register_unmask(self, conn) -> None:
-        from siyu.privacy import decrypt, load_or_create_key
+        from siyu.contract.privacy import decrypt, load_or_create_key
 
         key = load_or_create_key(self.path)
         try:
@@ -329,4 +240,4 @@ class Workspace:
                 run(conn, "INSERT INTO _erasures VALUES (now()::TIMESTAMP, ?)", [anon])
             return changed
 
-        return self._write(do_forget)
+        return self.write(do_forget)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from autobid._html import shows
 from siyu.cli import app
-from siyu.cli_autobid_advise import parse_targets
+from siyu.cli.autobid import parse_targets
 
 #: a quick run: two targets, one simulated week of 5,000 impressions a day
 QUICK = ["autobid", "advise", "--targets", "2,3", "--seeds", "1", "--impressions", "5000"]

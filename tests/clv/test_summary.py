@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from siyu import ConfigError, InsufficientDataError, ValidationError
-from siyu._sql import load_model
+from siyu.engine.sql import load_model
 from siyu.clv.summary import discrete_summary, rfm_summary, transactions
 
 CAL, HOLD = dt.date(2024, 3, 31), dt.date(2024, 6, 30)   # 2024 is a leap year

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from siyu._sql import load_model
+from siyu.engine.sql import load_model
 
 
 def run_model(conn, name, **params):

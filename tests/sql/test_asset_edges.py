@@ -61,10 +61,10 @@ def test_time_zone_decides_the_local_date_at_the_boundary(ws, tmp_path):
                  "o1,late,2024-12-31T17:30:00Z,10\n"
                  "o2,early,2024-12-31T15:30:00Z,10\n")  # 23:30 local on 12-31: inside
     ws.ingest("orders", f)
-    s = dict(zip(*ws.aipl(T1).to_pydict().values()))
+    s = dict(zip(*A.aipl(ws, T1).to_pydict().values()))
     assert s == {"late": "none", "early": "P"}
-    s = dict(zip(*ws.aipl(T1 + dt.timedelta(days=1)).to_pydict().values()))
+    s = dict(zip(*A.aipl(ws, T1 + dt.timedelta(days=1)).to_pydict().values()))
     assert s == {"late": "P", "early": "P"}
     # the new-customer rule sees the local date too
-    p = {r["user_id"]: r["customer_pool"] for r in ws.pools(T1).to_pylist()}
+    p = {r["user_id"]: r["customer_pool"] for r in A.pools(ws, T1).to_pylist()}
     assert p == {"late": None, "early": "new"}

@@ -17,7 +17,7 @@ import pytest
 from golden import run_model
 
 from siyu._exceptions import ConfigError
-from siyu._sql import load_model
+from siyu.engine.sql import load_model
 from siyu.assets.grow import GROW_LABELS, grow, lmdi
 from siyu.config import ModelConfig, SiyuConfig
 from siyu.contract.loader import create_schema, create_session_tables

@@ -1,4 +1,4 @@
-"""Golden data tests of LINK+ (sql/link_*.sql and siyu.link): hand-made rows → hand-computed funnel, T = 2024-12-31.
+"""Golden data tests of LINK+ (sql/link_*.sql and siyu.health.linkplus): hand-made rows → hand-computed funnel, T = 2024-12-31.
 
 Each user of the fixture hits one rule or window edge: every relationship route (fan only, member only, old customer
 only) and the routes that end (an unfollowed fan, a member who left), visits at the W30 edge (T−29 in, T−30 out), new
@@ -16,9 +16,9 @@ import pytest
 from golden import run_model
 
 from siyu import Workspace
-from siyu._db import run
-from siyu._sql import load_model
-from siyu.link import GROUPS, LINK_LABELS, MULTIPLES, STEP_LABELS, STEPS, link_plus
+from siyu.engine.duckdb import run
+from siyu.engine.sql import load_model
+from siyu.health.linkplus import GROUPS, LINK_LABELS, MULTIPLES, STEP_LABELS, STEPS, link_plus
 
 T = dt.date(2024, 12, 31)
 
@@ -177,7 +177,7 @@ def test_link_users_golden_and_headers(ws):
 
 
 def test_every_link_model_has_a_complete_header():
-    from siyu._sql import list_models
+    from siyu.engine.sql import list_models
 
     names = [n for n in list_models() if n.startswith("link_")]
     assert set(names) == {"link_users", "link_groups", "link_store", "link_lead_channels"}

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from golden import run_model
 
-from siyu._sql import list_models, load_model
+from siyu.engine.sql import list_models, load_model
 from siyu.contract.loader import create_schema, create_session_tables
 
 T = dt.date(2024, 12, 31)

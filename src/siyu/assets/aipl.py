@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from siyu._db import arrow, registered
+from siyu.engine.duckdb import arrow, registered
 from siyu._exceptions import ConfigError
-from siyu._sql import load_model
-from siyu.assets._run import as_date, default_as_of, per_user
+from siyu.engine.sql import load_model, per_user
+from siyu.engine.dates import as_date, default_as_of
 
 if TYPE_CHECKING:
     import pyarrow as pa

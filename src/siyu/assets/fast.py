@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from siyu._db import registered
-from siyu.assets._run import default_as_of, model_arrow, snapshot
+from siyu.engine.duckdb import registered
+from siyu.engine.sql import model_arrow, snapshot
+from siyu.engine.dates import default_as_of
 
 if TYPE_CHECKING:
     from siyu.workspace import Workspace

@@ -44,10 +44,11 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
-from siyu._db import run
+from siyu.engine.duckdb import run
+from siyu.metrics.ratio import ratio
 from siyu._exceptions import ConfigError
-from siyu._sql import load_model
-from siyu.assets._run import as_date, bind, default_as_of, model_arrow
+from siyu.engine.sql import bind, load_model, model_arrow
+from siyu.engine.dates import as_date, default_as_of
 
 if TYPE_CHECKING:
     from siyu.workspace import Workspace
@@ -147,8 +148,8 @@ def grow(ws: Workspace, as_of: dt.date | str | None = None, from_date: dt.date |
         "g_split": {"penetration_existing_categories": sum(c["G"] for c in categories if not c["expansion"]),
                     "category_expansion": expansion_g},
         "w": {
-            "new_sku_gmv_share": _ratio(npd["new_sku_gmv"], npd["item_gmv"]),
-            "new_sku_newcust_share": _ratio(npd["new_buyers_new_sku"], npd["new_buyers"]),
+            "new_sku_gmv_share": ratio(npd["new_sku_gmv"], npd["item_gmv"]),
+            "new_sku_newcust_share": ratio(npd["new_buyers_new_sku"], npd["new_buyers"]),
             "launch_agility": npd["launches"] * _QUARTER_DAYS / days,
             "extension": sum(c["gmv1"] for c in categories if c["expansion"]),
             "launches": npd["launches"],
@@ -157,6 +158,3 @@ def grow(ws: Workspace, as_of: dt.date | str | None = None, from_date: dt.date |
     }
 
 
-
-def _ratio(a: float, b: float) -> float | None:
-    return a / b if b else None

@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from siyu._db import arrow, registered, run, transaction
+from siyu.engine.duckdb import arrow, registered, run, transaction
 from siyu._exceptions import ConfigError
-from siyu.assets._run import as_date, default_as_of, per_user
+from siyu.engine.sql import per_user
+from siyu.engine.dates import as_date, default_as_of
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -98,4 +99,4 @@ def _store(ws: Workspace, events: pa.Table, first: dt.date, last: dt.date) -> No
             run(conn, "DELETE FROM pool_transitions WHERE date BETWEEN ? AND ?", [first, last])
             run(conn, "INSERT INTO pool_transitions SELECT user_id, pool_type, from_pool, to_pool, date FROM _pt")
 
-    ws._write(do)
+    ws.write(do)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from siyu.assets._run import default_as_of, model_arrow, per_user, snapshot
+from siyu.engine.sql import model_arrow, per_user, snapshot
+from siyu.engine.dates import default_as_of
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -34,7 +35,7 @@ def rfm(ws: Workspace, as_of: dt.date | str | None = None) -> pa.Table:
 
 def rfm_summary(ws: Workspace, as_of: dt.date | str | None = None) -> dict[str, Any]:
     """Buyers, spend and mean recency / frequency per RFM group."""
-    from siyu._db import arrow, registered
+    from siyu.engine.duckdb import arrow, registered
 
     t = default_as_of(ws, as_of)
     with snapshot(ws, t) as conn, registered(conn, _rfm=model_arrow(ws, conn, "rfm", as_of=t)):

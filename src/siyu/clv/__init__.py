@@ -25,11 +25,15 @@ _LAZY = {
     "discrete_summary": "siyu.clv.summary",
     "error_metrics": "siyu.clv.validation",
     "fit_model": "siyu.clv.runs",
+    "holdout_check": "siyu.clv.runs",
     "holdout_tracking": "siyu.clv.validation",
     "make_model": "siyu.clv.runs",
     "parse_horizon": "siyu.clv.value",
     "predict": "siyu.clv.runs",
+    "prediction_summary": "siyu.clv.runs",
     "rfm_summary": "siyu.clv.summary",
+    "snapshot_part": "siyu.clv.runs",
+    "stored_predictions": "siyu.clv.runs",
 }
 
 __all__ = sorted(_LAZY)

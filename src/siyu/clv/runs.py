@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from siyu._db import arrow, registered, run, transaction
+from siyu.engine.duckdb import registered, run, transaction
+from siyu.engine.sql import model_arrow
 from siyu._exceptions import ConfigError
 
 if TYPE_CHECKING:
     from siyu.workspace import Workspace
 
-__all__ = ["MODELS", "fit_model", "make_model", "predict"]
+__all__ = ["HOLDOUT_DAYS", "MODELS", "fit_model", "holdout_check", "make_model", "predict", "prediction_summary",
+           "snapshot_part", "stored_predictions"]
 
 
 def _registry() -> dict[str, type]:
@@ -112,10 +114,7 @@ def predict(ws: "Workspace", *, horizon_days: float, model: str = "bgnbd", calib
     purchase = make_model(model).fit(summary)
     gg = make_model("gg").fit(summary)
     with ws.session() as conn, registered(conn, _clv_ids=summary.select(["customer_id"])):
-        historic = arrow(conn, "SELECT s.customer_id, coalesce(sum(o.amount - coalesce(o.refund_amount, 0)), 0)::DOUBLE "
-                               "AS spend FROM _clv_ids s LEFT JOIN orders o ON o.user_id = s.customer_id "
-                               "AND coalesce(o.refund_amount, 0) < o.amount AND CAST(o.paid_at AS DATE) <= $t "
-                               "GROUP BY s.customer_id", {"t": t})
+        historic = model_arrow(ws, conn, "clv_historic_spend", t=t)
     spend = dict(zip(historic.column("customer_id").to_pylist(), historic.column("spend").to_pylist()))
     hist = np.array([spend.get(c, 0.0) for c in summary.column("customer_id").to_pylist()])
     values = clv(summary, horizon_days, m.clv_margin, m.clv_discount_rate, model=purchase, gamma_gamma=gg,
@@ -133,7 +132,7 @@ def predict(ws: "Workspace", *, horizon_days: float, model: str = "bgnbd", calib
             with transaction(conn), registered(conn, _clv=table):
                 run(conn, "CREATE OR REPLACE TABLE clv_predictions AS SELECT * FROM _clv")
 
-        ws._write(write)
+        ws.write(write)
     if out is not None:
         _write_file(table, Path(out))
     return {"calibration_end": t, "model": model, "params": purchase.params_, "gamma_gamma": gg.params_,
@@ -157,3 +156,63 @@ def _write_file(table: Any, out: Path) -> None:
                 fh.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
     else:
         raise ConfigError(f"unknown output format {ext!r}; use .csv, .parquet or .jsonl")
+
+
+def prediction_summary(table: Any) -> dict[str, Any]:
+    """Totals of a predictions table: ``customers``, ``predicted_clv_total``, ``predicted_clv_mean``,
+    ``p_alive_mean`` (the figures the CLI, the demo and the console print)."""
+    pc = table.column("predicted_clv").to_numpy()
+    pa_ = table.column("p_alive").to_numpy()
+    return {"customers": table.num_rows, "predicted_clv_total": float(pc.sum()),
+            "predicted_clv_mean": float(pc.mean()) if len(pc) else None,
+            "p_alive_mean": float(pa_.mean()) if len(pa_) else None}
+
+
+def stored_predictions(ws: Workspace) -> Any:
+    """The stored ``predicted_clv`` and ``p_alive`` of every customer, or None before ``siyu clv predict``."""
+    if ws.model("clv_tables").num_rows == 0:
+        return None
+    return ws.model("clv_stored_predictions")
+
+
+#: days of holdout before the snapshot in the report's model check (13 weeks)
+HOLDOUT_DAYS = 91
+
+
+def holdout_check(ws: Workspace, as_of: dt.date, model: str = "bgnbd") -> dict[str, Any]:
+    """Fit on orders up to ``as_of − 13 weeks`` and check the fit on the 13-week holdout that follows.
+
+    Returns
+    -------
+    dict
+        ``params``, ``metrics`` (see :func:`siyu.clv.validation.error_metrics`), ``calibration_end``,
+        ``conditional`` (holdout purchases by calibration frequency) and ``tracking`` (cumulative repeat
+        purchases, actual vs expected, per week).
+    """
+    from siyu.clv.summary import UNIT_DAYS, rfm_summary
+    from siyu.clv.validation import conditional_expectations, error_metrics, holdout_tracking
+    from siyu.clv.value import check_sufficiency
+
+    cal_end = as_of - dt.timedelta(days=HOLDOUT_DAYS)
+    summary = rfm_summary(ws, calibration_end=cal_end, holdout_end=as_of, time_unit="W")
+    m = ws.config.model
+    check_sufficiency(summary, min_repeat_buyers=m.clv_min_repeat_buyers, min_history_days=m.clv_min_history_days,
+                      unit_days=UNIT_DAYS["W"])
+    est = make_model(model).fit(summary)
+    return {"params": est.params_, "metrics": error_metrics(est, summary), "calibration_end": cal_end,
+            "conditional": conditional_expectations(est, summary),
+            "tracking": holdout_tracking(ws, est, calibration_end=cal_end, holdout_end=as_of, time_unit="W")}
+
+
+def snapshot_part(ws: Workspace, as_of: dt.date, snap: dict[str, Any]) -> dict[str, Any]:
+    """Stored predictions and the holdout check at ``as_of`` for the pipeline snapshot.
+
+    ``clv_validation`` is ``{"error": message}`` when the store has too little history for a fit.
+    """
+    from siyu._exceptions import InsufficientDataError
+
+    try:
+        check: dict[str, Any] = holdout_check(ws, as_of)
+    except InsufficientDataError as exc:
+        check = {"error": str(exc)}
+    return {"clv_predictions": stored_predictions(ws), "clv_validation": check}

@@ -42,10 +42,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from siyu._db import arrow, one, run
+from siyu.engine.duckdb import arrow, one, run
 from siyu._exceptions import ConfigError, InsufficientDataError, ValidationError
+from siyu.engine.dates import as_date
+from siyu.engine.io import format_of, read_sql
 
-__all__ = ["MEMORY_LIMIT", "PERIODS", "PURCHASE", "UNIT_DAYS", "as_date", "discrete_summary", "rfm_summary",
+__all__ = ["MEMORY_LIMIT", "PERIODS", "PURCHASE", "UNIT_DAYS", "discrete_summary", "rfm_summary",
            "transactions", "unit_days"]
 
 #: length of a time unit in days: D = 1, W = 7, M = 365.25 / 12 = 30.4375 (mean Gregorian month), Y = 365.25
@@ -70,9 +72,6 @@ MEMORY_LIMIT = "900MB"
 
 _DEFAULT_TZ = "Asia/Shanghai"  # DATA.md: the default workspace time zone
 _OFFSET = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*([Zz]|[+-]\d{2}(:?\d{2})?)$"
-_FILE_READERS = {".csv": "read_csv({path}, header = true{types})", ".parquet": "read_parquet({path})",
-                 ".jsonl": "read_json_auto({path})", ".ndjson": "read_json_auto({path})",
-                 ".json": "read_json_auto({path})"}
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
             "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
 
@@ -85,22 +84,6 @@ def unit_days(time_unit: str) -> float:
         raise ConfigError(f"time_unit {time_unit!r}: use one of {', '.join(UNIT_DAYS)} "
                           "(D = 1 day, W = 7 days, M = 30.4375 days, Y = 365.25 days)")
     return UNIT_DAYS[key]
-
-
-def as_date(value: Any, name: str) -> dt.date:
-    """A local date from a ``date``, ``datetime`` (its date), pandas ``Timestamp`` or ISO string; else ConfigError."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if hasattr(value, "to_pydatetime"):  # pandas / numpy timestamps
-        return value.to_pydatetime().date()
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            pass
-    raise ConfigError(f"{name} {value!r} is not a date: write it as YYYY-MM-DD")
 
 
 # -- the source as a view --------------------------------------------------------------------------------------------
@@ -137,18 +120,14 @@ def _connection(source: Any, customer_col: str) -> Iterator[tuple[Any, str, str 
         conn.execute(f"SET temp_directory = {_lit(str(spill))}")  # not ./.tmp, should a summary spill
         if isinstance(source, (str, os.PathLike)):
             path = Path(source)
-            reader = _FILE_READERS.get(path.suffix.lower())
-            if reader is None:
-                raise ConfigError(f"file {path}: unsupported extension {path.suffix!r}; "
-                                  f"use one of {', '.join(sorted(_FILE_READERS))}")
+            fmt = format_of(path)
             if not path.is_file():
                 raise ConfigError(f"file {path} does not exist")
             try:
-                relation = reader.format(path=_lit(str(path)), types="")
-                # identifiers are strings (DATA.md): never let CSV sniffing turn "00042" into 42
-                if path.suffix.lower() == ".csv" and customer_col in _columns(conn, relation):
-                    as_text = f", types = {{{_lit(customer_col)}: 'VARCHAR'}}"
-                    relation = reader.format(path=_lit(str(path)), types=as_text)
+                relation = read_sql(path, fmt)
+                # identifiers are strings: never let CSV sniffing turn "00042" into 42
+                if fmt == "csv" and customer_col in _columns(conn, relation):
+                    relation = read_sql(path, fmt, text_columns=(customer_col,))
                 run(conn, f"CREATE TEMP VIEW _clv_src AS SELECT * FROM {relation}")
                 _columns(conn, "_clv_src")
             except duckdb.Error as exc:
@@ -326,10 +305,10 @@ def rfm_summary(source: Any, *, calibration_end: Any, holdout_end: Any = None, t
     InsufficientDataError
         No customer has a purchase on or before ``calibration_end``.
     """
-    from siyu._sql import load_model
+    from siyu.engine.sql import load_model
 
-    cal = as_date(calibration_end, "calibration_end")
-    hold = None if holdout_end is None else as_date(holdout_end, "holdout_end")
+    cal = as_date(calibration_end, name="calibration_end")
+    hold = None if holdout_end is None else as_date(holdout_end, name="holdout_end")
     if hold is not None and hold <= cal:
         raise ConfigError(f"holdout_end {hold} must be after calibration_end {cal}")
     days = unit_days(time_unit)
@@ -382,7 +361,7 @@ def discrete_summary(source: Any, *, calibration_end: Any, period: str = "Y", n_
         purchase, ``recency`` = t_x = the last such opportunity (0 if none), ``T`` = n. One row per customer whose
         first purchase is ≤ ``calibration_end``; customers whose first period is not yet complete have n = 0.
     """
-    cal = as_date(calibration_end, "calibration_end")
+    cal = as_date(calibration_end, name="calibration_end")
     key = str(period).strip().upper()
     if key not in PERIODS:
         raise ConfigError(f"period {period!r}: use one of {', '.join(PERIODS)} (calendar years, months, weeks)")

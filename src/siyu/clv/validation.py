@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from siyu._exceptions import ConfigError, InsufficientDataError
-from siyu.clv.summary import PURCHASE, _run, as_date, rfm_summary, transactions, unit_days
+from siyu.engine.dates import as_date
+from siyu.clv.summary import PURCHASE, _run, rfm_summary, transactions, unit_days
 
 __all__ = ["calibration_holdout", "conditional_expectations", "error_metrics", "holdout_tracking"]
 
@@ -94,7 +95,7 @@ def holdout_tracking(source: Any, model: Any, *, calibration_end: Any, holdout_e
         ``incremental_actual``, ``incremental_expected``.
     """
     _check_cols(cols)
-    cal, hold = as_date(calibration_end, "calibration_end"), as_date(holdout_end, "holdout_end")
+    cal, hold = as_date(calibration_end, name="calibration_end"), as_date(holdout_end, name="holdout_end")
     if hold <= cal:
         raise ConfigError(f"holdout_end {hold} must be after calibration_end {cal}")
     days = unit_days(time_unit)
@@ -106,7 +107,7 @@ def holdout_tracking(source: Any, model: Any, *, calibration_end: Any, holdout_e
     day = np.array([d.toordinal() for d in daily.column("day").to_pylist()], dtype=np.int64)
     firsts = daily.column("first_purchases").to_numpy().astype(np.int64)
     repeats = daily.column("repeat_purchases").to_numpy().astype(np.int64)
-    origin = as_date(start, "start") if start is not None else dt.date.fromordinal(int(day[firsts > 0][0]))
+    origin = as_date(start, name="start") if start is not None else dt.date.fromordinal(int(day[firsts > 0][0]))
     if origin >= hold:
         raise ConfigError(f"start {origin} must be before holdout_end {hold}")
 

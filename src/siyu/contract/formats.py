@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from siyu._db import run
+from siyu.engine.duckdb import run
 from siyu._exceptions import ValidationError
 
 __all__ = ["FORMATS", "format_of", "stage_file"]

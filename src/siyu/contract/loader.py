@@ -5,7 +5,7 @@ with any invalid row changes nothing); loading the same file twice changes
 nothing; a row whose key already exists replaces the stored row, and the counts
 of new, replaced and unchanged rows are reported. All work is set-based SQL in
 DuckDB: no Python loop touches the rows (personal data is encrypted per
-distinct value, see :mod:`siyu.privacy`).
+distinct value, see :mod:`siyu.contract.privacy`).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from siyu._db import one, run, transaction
+from siyu.engine.duckdb import one, run, transaction
 from siyu._exceptions import ValidationError
 from siyu.contract.formats import _ident, stage_file
 from siyu.contract.schema import TABLES, TableSpec
 from siyu.contract.validate import check_columns, checks_for, run_checks, typed_expr
-from siyu.privacy import encrypt_many, mask_phone_sql
+from siyu.contract.privacy import encrypt_many, mask_phone_sql
 
 __all__ = ["LoadResult", "create_schema", "create_session_tables", "load_file"]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from siyu.metrics.ratio import ratio
 from siyu.simulate._arrow import timestamps
 from siyu.simulate._calendar import Calendar
 from siyu.simulate._customers import TX_SOURCES, Population, Spells, Tx
@@ -17,10 +18,6 @@ from siyu.simulate._orders import Orders
 from siyu.simulate._reach import Reach
 
 __all__ = ["campaign_outcomes", "realised", "truth_tables"]
-
-
-def _ratio(a: float, b: float) -> float | None:
-    return float(a / b) if b else None
 
 
 def realised(cal: Calendar, pop: Population, o: Orders, members: Spells, follows: Spells,
@@ -41,8 +38,8 @@ def realised(cal: Calendar, pop: Population, o: Orders, members: Spells, follows
     mem_end = members.active(buyers, t_end, pop.n)
     fan_end = follows.active(buyers, t_end, pop.n)
     vip = pop.vip[buyers]
-    kdj = _ratio(gmv, len(buyers))
-    member_kdj = _ratio(spend[mem_end].sum(), mem_end.sum())
+    kdj = ratio(gmv, len(buyers))
+    member_kdj = ratio(spend[mem_end].sum(), mem_end.sum())
     rel = (follows.active(user, t, pop.n) | members.active(user, t, pop.n)
            | (np.floor(pop.acq[user]) < day))
     daily = np.bincount(day - int(cal.window_lo), weights=net, minlength=cal.days)
@@ -58,19 +55,19 @@ def realised(cal: Calendar, pop: Population, o: Orders, members: Spells, follows
         "gmv_gross": round(float(o.cents.sum()) / 100.0, 2),
         "refunds": round(float(o.refund.sum()) / 100.0, 2),
         "kedanjia": kdj,
-        "bidanjia": _ratio(gmv, buy.sum()),
+        "bidanjia": ratio(gmv, buy.sum()),
         "member_kedanjia": member_kdj,
-        "member_kedanjia_ratio": _ratio(member_kdj or 0.0, kdj or 0.0),
-        "repeat_buyer_share": _ratio((n_days >= 2).sum(), len(buyers)),
-        "relationship_gmv_share_at_purchase": _ratio(net[rel].sum(), gmv),
-        "fan_or_member_at_T_gmv_share": _ratio(spend[mem_end | fan_end].sum(), gmv),
-        "vip88_kedanjia_ratio": _ratio(_ratio(spend[vip].sum(), vip.sum()) or 0.0,
-                                       _ratio(spend[~vip].sum(), (~vip).sum()) or np.inf),
-        "new_buyer_share": _ratio((pop.acq[buyers] >= cal.window_lo).sum(), len(buyers)),
+        "member_kedanjia_ratio": ratio(member_kdj or 0.0, kdj or 0.0),
+        "repeat_buyer_share": ratio((n_days >= 2).sum(), len(buyers)),
+        "relationship_gmv_share_at_purchase": ratio(net[rel].sum(), gmv),
+        "fan_or_member_at_T_gmv_share": ratio(spend[mem_end | fan_end].sum(), gmv),
+        "vip88_kedanjia_ratio": ratio(ratio(spend[vip].sum(), vip.sum()) or 0.0,
+                                       ratio(spend[~vip].sum(), (~vip).sum()) or np.inf),
+        "new_buyer_share": ratio((pop.acq[buyers] >= cal.window_lo).sum(), len(buyers)),
         "members_at_T": int(members.active(all_users, t_all, pop.n).sum()),
         "fans_at_T": int(follows.active(all_users, t_all, pop.n).sum()),
-        "events_per_user_year": _ratio(n_events * 365.0 / cal.days, pop.n),
-        "double11_gmv_over_median_day": _ratio(float(daily[d11].max()), float(np.median(daily))) if d11 else None,
+        "events_per_user_year": ratio(n_events * 365.0 / cal.days, pop.n),
+        "double11_gmv_over_median_day": ratio(float(daily[d11].max()), float(np.median(daily))) if d11 else None,
         "definitions": {
             "purchase": "order with refund_amount < amount; spend = amount - refund_amount",
             "member_kedanjia_ratio": "(spend of buyers who are members at T / their number) / (GMV / buyers)",
@@ -91,9 +88,9 @@ def campaign_outcomes(reach: Reach, tx: Tx, window_days: int) -> np.ndarray:
     for c, info in enumerate(reach.campaigns):
         m = reach.asg_campaign == c
         tr, ho = m & ~reach.asg_holdout, m & reach.asg_holdout
-        info["treatment_purchase_rate"] = _ratio(bought[tr].sum(), tr.sum())
-        info["holdout_purchase_rate"] = _ratio(bought[ho].sum(), ho.sum())
-        info["alive_share"] = _ratio(reach.asg_alive[m].sum(), m.sum())
+        info["treatment_purchase_rate"] = ratio(bought[tr].sum(), tr.sum())
+        info["holdout_purchase_rate"] = ratio(bought[ho].sum(), ho.sum())
+        info["alive_share"] = ratio(reach.asg_alive[m].sum(), m.sum())
         info["extra_purchases"] = int(reach.asg_extra[m].sum())
     return bought
 

@@ -1,0 +1,106 @@
+"""What every command of the ``siyu`` CLI shares: consoles, output formats, common options, the workspace.
+
+A command is parse → call → format: it parses its options (the common ones are defined here once), calls
+the core, and prints through :func:`emit` (tables, JSON or CSV).
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+
+__all__ = ["AsOf", "FileFmt", "Fmt", "FormatOpt", "From", "PerUser", "ReportFmt", "console", "counts_rows", "emit",
+           "err", "per_user_rows", "progress", "workspace"]
+
+console = Console()
+err = Console(stderr=True)
+
+
+class Fmt(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class ReportFmt(str, Enum):
+    html = "html"
+    pdf = "pdf"
+
+
+class FileFmt(str, Enum):
+    parquet = "parquet"
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+FormatOpt = Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")]
+AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Snapshot date YYYY-MM-DD [default: last pay date].")]
+From = Annotated[Optional[str], typer.Option("--from", help="Earlier date YYYY-MM-DD for transitions / flows.")]
+PerUser = Annotated[bool, typer.Option("--per-user", help="One row per user instead of counts.")]
+
+
+def workspace(ctx: typer.Context):
+    """The workspace chosen by ``--workspace`` / ``SIYU_WORKSPACE`` / the default directory."""
+    from siyu.workspace import Workspace
+
+    return Workspace(ctx.find_root().obj)
+
+
+def emit(obj: Any, fmt: Fmt, *, title: str | None = None) -> None:
+    """Print ``obj``: JSON for any object; a table or CSV for a list of rows."""
+    from siyu.cli._render import render_rows, to_json
+
+    if fmt is Fmt.json:
+        print(to_json(obj))
+    elif isinstance(obj, list):
+        out = render_rows(obj, fmt.value, title=title)
+        print(out, end="") if isinstance(out, str) else console.print(out)
+    else:
+        raise AssertionError("non-list objects are printed as JSON only")
+
+
+def per_user_rows(table: Any, fmt: Fmt, columns: list[str]) -> None:
+    """Print a per-user Arrow table: every row as CSV or JSON, the first 50 as a table."""
+    table = table.select(columns)
+    if fmt is Fmt.csv:
+        import csv
+
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(columns)
+        cols = [table.column(c).to_pylist() for c in columns]
+        w.writerows(zip(*cols))
+    elif fmt is Fmt.json:
+        emit(table.to_pylist(), fmt)
+    else:
+        from siyu.cli._render import plural
+
+        rows = table.slice(0, 50).to_pylist()
+        emit(rows, fmt, title=f"first {plural(len(rows), 'user')} of {table.num_rows:,} (use --format csv for all)")
+
+
+def counts_rows(counts: dict[str, int], labels: dict[str, tuple[str, str]], total: int | None = None) -> list[dict]:
+    """Rows ``label, label_zh, label_en, count, share`` of a counts dict."""
+    total = total if total is not None else sum(counts.values())
+    return [{"label": k, "label_zh": labels[k][0], "label_en": labels[k][1], "count": n,
+             "share": (n / total if total else None)} for k, n in counts.items()]
+
+
+class progress:
+    """A rich progress bar on stderr driven by ``step(name, fraction)`` callbacks."""
+
+    def __enter__(self):
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._p = Progress(TextColumn("{task.description:<32}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                           TimeElapsedColumn(), console=err, transient=False)
+        self._p.start()
+        self._task = self._p.add_task("start", total=1.0)
+        return lambda name, frac: self._p.update(self._task, description=name, completed=frac)
+
+    def __exit__(self, *exc):
+        self._p.update(self._task, completed=1.0)
+        self._p.stop()

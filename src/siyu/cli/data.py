@@ -1,0 +1,154 @@
+"""CLI commands of the data and workspace capability: init, ingest, tables, export, summary, report, simulate,
+demo, config, forget (thin: parse, call, print)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from siyu.cli._common import AsOf, FileFmt, Fmt, FormatOpt, ReportFmt, console, emit, err, progress, workspace
+
+commands = typer.Typer()
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root app."""
+    app.registered_commands += commands.registered_commands
+
+
+@commands.command()
+def init(ctx: typer.Context) -> None:
+    """Create the workspace (directory, DuckDB file, siyu.toml, key); an existing one is kept."""
+    from siyu.workspace import Workspace
+
+    ws = Workspace.init(ctx.obj)
+    console.print(f"workspace ready: {ws.path}")
+
+
+@commands.command()
+def ingest(ctx: typer.Context,
+           table: Annotated[str, typer.Argument(help="Contract table: users, products, orders, order_items, events, "
+                                                     "follows, memberships, reach_log.")],
+           file: Annotated[Path, typer.Argument(help="CSV, Parquet or JSON Lines file (format from the extension).")],
+           fmt: FormatOpt = Fmt.table) -> None:
+    """Validate FILE against the data contract and load it into TABLE (one transaction, idempotent)."""
+    with err.status(f"validating and loading {file} into {table} …"):
+        res = workspace(ctx).ingest(table, file)
+    if fmt is Fmt.table:
+        console.print(f"[green]loaded[/] {res.table} from {res.file}: {res.rows:,} rows — {res.inserted:,} new, "
+                      f"{res.replaced:,} replaced, {res.unchanged:,} unchanged"
+                      + (f", {res.duplicates_dropped:,} exact duplicates dropped" if res.duplicates_dropped else "")
+                      + f" ({res.seconds:.2f} s)")
+    else:
+        emit([res.as_dict()], fmt)
+
+
+@commands.command()
+def tables(ctx: typer.Context, fmt: FormatOpt = Fmt.table) -> None:
+    """List the contract tables with row counts and date ranges."""
+    info = workspace(ctx).tables()
+    if fmt is Fmt.json:
+        emit(info, fmt)
+    else:
+        emit([{"table": k, **v} for k, v in info.items()], fmt, title="siyu tables 数据表")
+
+
+@commands.command()
+def export(ctx: typer.Context,
+           table: Annotated[str, typer.Argument(help="Contract table to export.")],
+           file: Annotated[Path, typer.Argument(help="Output file: .parquet, .csv or .jsonl.")],
+           unmask: Annotated[bool, typer.Option(help="Write personal data in clear (for a round trip).")] = False
+           ) -> None:
+    """Write TABLE to FILE in the contract's columns (personal data masked unless --unmask)."""
+    n = workspace(ctx).export(table, file, unmask=unmask)
+    console.print(f"exported {n:,} rows of {table} to {file}")
+
+
+@commands.command()
+def summary(ctx: typer.Context,
+            as_of: Annotated[Optional[str], typer.Option("--as-of", help="Snapshot date YYYY-MM-DD [default: last pay date].")] = None,
+            fmt: FormatOpt = Fmt.table) -> None:
+    """Headline KPIs of the store over the 365 days ending --as-of."""
+    from siyu.metrics import KPI_LABELS, store_summary
+
+    s = store_summary(workspace(ctx), as_of)
+    if fmt is Fmt.json:
+        emit({"as_of": s["as_of"], "window_days": s["window_days"], "kpis": s["kpis"]}, fmt)
+    else:
+        emit([{"kpi": k, "label_zh": KPI_LABELS[k][0], "label_en": KPI_LABELS[k][1], "value": v}
+               for k, v in s["kpis"].items()], fmt, title=f"store summary 店铺概览 as of {s['as_of']}")
+
+
+@commands.command()
+def report(ctx: typer.Context,
+           out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")] = Path("report.html"),
+           as_of: Annotated[Optional[str], typer.Option("--as-of", help="Snapshot date YYYY-MM-DD [default: last pay date].")] = None,
+           fmt: Annotated[ReportFmt, typer.Option("--format", "-f", help="html, or pdf (printed by headless Chromium).")] = None
+           ) -> None:
+    """Write the self-contained HTML report (charts, bilingual labels; works offline), or a PDF of it."""
+    from siyu.pipeline import compute_snapshot
+    from siyu.report import build_report, html_to_pdf
+
+    fmt = fmt or (ReportFmt.pdf if out.suffix.lower() == ".pdf" else ReportFmt.html)
+    with progress() as step:
+        snap = compute_snapshot(workspace(ctx), as_of, progress=step)
+    if fmt is ReportFmt.pdf:
+        path = html_to_pdf(build_report(snap, out.with_suffix(".html")), out)
+    else:
+        path = build_report(snap, out)
+    console.print(f"report written: {path}")
+
+
+@commands.command()
+def simulate(users: Annotated[int, typer.Option(min=1, help="Number of users.")] = 20_000,
+             days: Annotated[int, typer.Option(min=1, help="Days simulated.")] = 365,
+             seed: Annotated[int, typer.Option(help="Seed of the numpy Generator.")] = 7,
+             out: Annotated[Path, typer.Option(help="Output directory.")] = Path("siyu-sim"),
+             scenario: Annotated[str, typer.Option(help="Scenario preset (default, weak_membership, …).")] = "default",
+             file_format: Annotated[FileFmt, typer.Option("--file-format", help="File format of the tables.")] = FileFmt.parquet
+             ) -> None:
+    """Simulate a Tmall-like brand store: every contract table plus truth.json."""
+    from siyu.simulate import SCENARIOS, SimulationConfig, simulate_store, write_store
+
+    if scenario not in SCENARIOS:
+        raise typer.BadParameter(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
+    cfg = SimulationConfig(**{**SCENARIOS[scenario], "users": users, "days": days, "seed": seed})
+    with progress() as step:
+        tables_, truth = simulate_store(cfg, progress=step)
+        files = write_store(out, tables_, truth, fmt=file_format.value)
+    for name, path in files.items():
+        n = tables_[name].num_rows if name in tables_ else None
+        console.print(f"{name:<12} {'' if n is None else f'{n:>12,} rows'}  {path}")
+
+
+@commands.command()
+def demo(ctx: typer.Context,
+         users: Annotated[Optional[int], typer.Option(min=100, help="Simulated users [default: 200,000].")] = None,
+         days: Annotated[int, typer.Option(min=30, help="Simulated days.")] = 365,
+         seed: Annotated[int, typer.Option(help="Seed.")] = 7,
+         scenario: Annotated[str, typer.Option(help="Scenario preset.")] = "default") -> None:
+    """Simulate a store, load it into the workspace, print the summary and write the report."""
+    from siyu.pipeline.demo import DEMO_DEFAULTS, run_demo
+    from siyu.cli._demo_view import print_demo
+
+    with progress() as step:
+        res = run_demo(ctx.obj, users=users or DEMO_DEFAULTS["users"], days=days, seed=seed, scenario=scenario,
+                       progress=step)
+    print_demo(console, res)
+
+
+@commands.command()
+def config(ctx: typer.Context) -> None:
+    """Print the workspace's effective configuration (siyu.toml with every default filled in)."""
+    from siyu.config import dump_config
+
+    print(dump_config(workspace(ctx).config), end="")
+
+
+@commands.command()
+def forget(ctx: typer.Context, user_id: Annotated[str, typer.Argument(help="The user to erase.")]) -> None:
+    """Erase a user on request (PIPL): delete personal data and anonymise their rows in every table."""
+    changed = workspace(ctx).forget(user_id)
+    console.print("erased: " + ", ".join(f"{k} {v}" for k, v in changed.items()))

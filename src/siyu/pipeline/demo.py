@@ -1,0 +1,87 @@
+"""``siyu demo``: simulate a store, load it through the data contract, summarise and report.
+
+The demo exercises the real path a merchant takes: files are written in the
+contract's format, loaded with :meth:`Workspace.ingest` (validated, transactional),
+then every model that exists is computed and the report is written.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from siyu._exceptions import InsufficientDataError
+from siyu.workspace import Workspace
+
+__all__ = ["DEMO_DEFAULTS", "run_demo"]
+
+#: sized to finish in about a minute on 2 cores (see BENCHMARKS.md)
+DEMO_DEFAULTS = {"users": 200_000, "days": 365, "seed": 7}
+
+Progress = Callable[[str, float], None]
+
+
+def run_demo(workspace: str | Path | None = None, *, users: int = DEMO_DEFAULTS["users"],
+             days: int = DEMO_DEFAULTS["days"], seed: int = DEMO_DEFAULTS["seed"], scenario: str = "default",
+             report: str | Path | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """Simulate, load, summarise and write the report.
+
+    Parameters
+    ----------
+    workspace : str or Path, optional
+        Workspace directory (created if needed; see :func:`siyu.workspace.resolve_workspace_path`).
+    users, days, seed : int
+        Size and seed of the simulated store.
+    scenario : str
+        A preset of :data:`siyu.simulate.SCENARIOS`.
+    report : str or Path, optional
+        Report path; default ``<workspace>/report.html``.
+    progress : callable, optional
+        ``progress(step, fraction)`` for a progress bar.
+
+    Returns
+    -------
+    dict
+        ``workspace``, ``loads`` (one :class:`~siyu.contract.loader.LoadResult` per table), ``summary`` (store
+        KPIs), ``snapshot`` (every result, see :func:`siyu.pipeline.compute_snapshot`, plus ``clv``: the
+        prediction run's parameters and totals), ``report`` (its path) and ``truth`` (the simulator's truth).
+    """
+    import datetime as dt
+
+    from siyu.assets import pool_transitions
+    from siyu.clv.runs import prediction_summary
+    from siyu.clv.runs import predict as clv_predict
+    from siyu.contract.schema import TABLES
+    from siyu.pipeline.snapshot import compute_snapshot
+    from siyu.report import build_report
+    from siyu.simulate import SCENARIOS, SimulationConfig, simulate_store, write_store
+
+    step = progress or (lambda name, frac: None)
+    ws = Workspace.init(workspace)
+    cfg = SimulationConfig(**{**SCENARIOS[scenario], "users": users, "days": days, "seed": seed})
+    tables, truth = simulate_store(cfg, progress=lambda name, frac: step(f"simulate: {name}", 0.4 * frac))
+    loads = []
+    with tempfile.TemporaryDirectory(prefix="siyu-demo-") as tmp:
+        files = write_store(tmp, tables, truth, fmt="parquet")
+        del tables
+        for i, name in enumerate(TABLES):
+            step(f"ingest {name}", 0.4 + 0.4 * i / len(TABLES))
+            loads.append(ws.ingest(name, files[name]))
+    t = ws.last_date()
+    step("stored results", 0.8)
+    pool_transitions(ws, t - dt.timedelta(days=28), t)  # stored for audiences and reports
+    clv: dict[str, Any]
+    try:
+        pred = clv_predict(ws, horizon_days=365, model="bgnbd", calibration_end=t, time_unit="W")
+        clv = {**pred, **prediction_summary(pred.pop("table"))}
+    except InsufficientDataError as exc:  # a tiny demo store may have too few repeat buyers
+        clv = {"error": str(exc)}
+    snap = compute_snapshot(ws, t, progress=lambda name, frac: step(name, 0.82 + 0.13 * frac))
+    snap["clv"] = clv
+    step("report", 0.95)
+    out = build_report(snap, report or ws.path / "report.html")
+    step("done", 1.0)
+    return {"workspace": ws.path, "loads": loads, "summary": snap["summary"], "snapshot": snap, "report": out,
+            "truth": truth}
