@@ -130,12 +130,15 @@ def demo(ctx: typer.Context,
          seed: Annotated[int, typer.Option(help="Seed.")] = 7,
          scenario: Annotated[str, typer.Option(help="Scenario preset.")] = "default") -> None:
     """Simulate a store, load it into the workspace, print the summary and write the report."""
-    from siyu.pipeline.demo import DEMO_DEFAULTS, run_demo
     from siyu.cli._demo_view import print_demo
+    from siyu.pipeline.demo import DEMO_DEFAULTS, run_demo
+    from siyu.report import build_report
 
     with progress() as step:
         res = run_demo(ctx.obj, users=users or DEMO_DEFAULTS["users"], days=days, seed=seed, scenario=scenario,
-                       progress=step)
+                       progress=lambda name, frac: step(name, 0.95 * frac))
+        step("report", 0.95)
+        res["report"] = build_report(res["snapshot"], res["workspace"] / "report.html")
     print_demo(console, res)
 
 

@@ -1,8 +1,9 @@
-"""``siyu demo``: simulate a store, load it through the data contract, summarise and report.
+"""``siyu demo``: simulate a store, load it through the data contract and compute every result.
 
-The demo exercises the real path a merchant takes: files are written in the
-contract's format, loaded with :meth:`Workspace.ingest` (validated, transactional),
-then every model that exists is computed and the report is written.
+The demo exercises the real path a merchant takes: files are written in the contract's format, loaded
+with :meth:`Workspace.ingest` (validated, transactional), the results audiences use are stored (pool
+transitions, CLV predictions) and the snapshot is computed once; the adapter (``siyu demo``) prints it
+and writes the report from it.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ Progress = Callable[[str, float], None]
 
 def run_demo(workspace: str | Path | None = None, *, users: int = DEMO_DEFAULTS["users"],
              days: int = DEMO_DEFAULTS["days"], seed: int = DEMO_DEFAULTS["seed"], scenario: str = "default",
-             report: str | Path | None = None, progress: Progress | None = None) -> dict[str, Any]:
-    """Simulate, load, summarise and write the report.
+             progress: Progress | None = None) -> dict[str, Any]:
+    """Simulate, load, store the results audiences use, and compute the snapshot a report renders.
 
     Parameters
     ----------
@@ -36,8 +37,6 @@ def run_demo(workspace: str | Path | None = None, *, users: int = DEMO_DEFAULTS[
         Size and seed of the simulated store.
     scenario : str
         A preset of :data:`siyu.simulate.SCENARIOS`.
-    report : str or Path, optional
-        Report path; default ``<workspace>/report.html``.
     progress : callable, optional
         ``progress(step, fraction)`` for a progress bar.
 
@@ -46,7 +45,7 @@ def run_demo(workspace: str | Path | None = None, *, users: int = DEMO_DEFAULTS[
     dict
         ``workspace``, ``loads`` (one :class:`~siyu.contract.loader.LoadResult` per table), ``summary`` (store
         KPIs), ``snapshot`` (every result, see :func:`siyu.pipeline.compute_snapshot`, plus ``clv``: the
-        prediction run's parameters and totals), ``report`` (its path) and ``truth`` (the simulator's truth).
+        prediction run's parameters and totals) and ``truth`` (the simulator's truth).
     """
     import datetime as dt
 
@@ -55,7 +54,6 @@ def run_demo(workspace: str | Path | None = None, *, users: int = DEMO_DEFAULTS[
     from siyu.clv.runs import predict as clv_predict
     from siyu.contract.schema import TABLES
     from siyu.pipeline.snapshot import compute_snapshot
-    from siyu.report import build_report
     from siyu.simulate import SCENARIOS, SimulationConfig, simulate_store, write_store
 
     step = progress or (lambda name, frac: None)
@@ -80,8 +78,5 @@ def run_demo(workspace: str | Path | None = None, *, users: int = DEMO_DEFAULTS[
         clv = {"error": str(exc)}
     snap = compute_snapshot(ws, t, progress=lambda name, frac: step(name, 0.82 + 0.13 * frac))
     snap["clv"] = clv
-    step("report", 0.95)
-    out = build_report(snap, report or ws.path / "report.html")
     step("done", 1.0)
-    return {"workspace": ws.path, "loads": loads, "summary": snap["summary"], "snapshot": snap, "report": out,
-            "truth": truth}
+    return {"workspace": ws.path, "loads": loads, "summary": snap["summary"], "snapshot": snap, "truth": truth}
