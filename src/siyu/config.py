@@ -30,7 +30,7 @@ class WorkspaceSettings(_Strict):
     """Settings of the workspace itself (DATA.md)."""
 
     tz: str = Field("Asia/Shanghai", description="Workspace time zone; timestamps without a zone are read in it.")
-    currency: str = Field("CNY", description="Workspace currency (ISO 4217); money has two decimals.")
+    currency: str = Field("CNY", description="Workspace currency (ISO 4217); money has two decimals. Reserved: reports print ¥ today.")
 
     @field_validator("tz")
     @classmethod
@@ -67,7 +67,7 @@ class ModelConfig(_Strict):
     fan_silent_days: int = Field(60, ge=1, description="A fan with no activity in this many days is silent.")
     member_silent_days: int = Field(180, ge=1, description="A member with no activity in this many days is silent.")
     vip_top_pct: float = Field(0.05, gt=0, lt=1, description="Top share of buyers by spend that is UCMV V.")
-    attribution_days_xhs: int = Field(15, ge=1, description="小红书 seeding-to-purchase attribution window in days.")
+    attribution_days_xhs: int = Field(15, ge=1, description="小红书 seeding-to-purchase attribution window in days. Reserved for traffic attribution.")
     # siyu choices where DOMAIN.md is silent (docs/customer-assets.md)
     fast_period_days: int = Field(30, ge=1, description="Period for FAST period-over-period change (siyu).")
     pool_transition_step_days: int = Field(7, ge=1, description="Days between pool evaluations for transition events (siyu).")
