@@ -52,11 +52,13 @@ def machine() -> str:
 
 
 def speed(bidders: list[str], impressions: int, repeat: int, days: int, options: dict | None = None) -> list[dict]:
+    import numpy as np
+
     from siyu.autobid.bidders import make_bidder
     from siyu.autobid.market import simulate
     from siyu.autobid.harness import replay
 
-    t = simulate("normal/mid/roi", 0, impressions_per_day=impressions, days=days)
+    t = simulate("normal/mid/roi", np.random.default_rng(0), impressions_per_day=impressions, days=days)
     out = []
     for name in bidders:
         times = []

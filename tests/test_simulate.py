@@ -191,7 +191,7 @@ def _band_figures(tables) -> dict[str, float]:
 # interface and configuration
 def test_public_interface_is_sorted_and_complete():
     assert sim.__all__ == sorted(sim.__all__)
-    assert {"SCENARIOS", "SimulationConfig", "simulate_store", "write_store"} <= set(sim.__all__)
+    assert {"SCENARIOS", "SimulationConfig", "generate_store", "simulate_store", "write_store"} <= set(sim.__all__)
     for name in sim.__all__:
         assert getattr(sim, name) is not None
 
@@ -218,6 +218,33 @@ def test_same_seed_same_tables_other_seed_other_tables():
         assert a[name].equals(b[name]), name
     assert json.dumps(ta["realised"], sort_keys=True) == json.dumps(tb["realised"], sort_keys=True)
     assert not a["orders"].equals(c["orders"]) and not a["events"].equals(c["events"])
+
+
+def test_generate_store_draws_from_the_generator_it_is_given():
+    cfg = SimulationConfig(users=800, days=60, prehistory_days=30)
+    ref, ref_truth = simulate_store(cfg)  # the adapter: default_rng(config.seed)
+    g = np.random.default_rng(cfg.seed)
+    state = g.bit_generator.state
+    a, ta = sim.generate_store(cfg, g)
+    for name in ref:
+        assert a[name].equals(ref[name]), name
+    assert json.dumps(ta["realised"], sort_keys=True) == json.dumps(ref_truth["realised"], sort_keys=True)
+    g2 = np.random.default_rng()
+    g2.bit_generator.state = state  # the same state, another object
+    b, _ = sim.generate_store(cfg, g2)
+    assert all(a[name].equals(b[name]) for name in a)
+    # another generator (or the same one, advanced by the first call) gives another store
+    c, _ = sim.generate_store(cfg, np.random.default_rng(cfg.seed + 1))
+    d, _ = sim.generate_store(cfg, g)
+    for other in (c, d):
+        assert not other["orders"].equals(a["orders"]) and not other["events"].equals(a["events"])
+
+
+@pytest.mark.parametrize("bad", [7, np.int64(7), None, np.random.RandomState(7), np.random.SeedSequence(7)],
+                         ids=lambda b: type(b).__name__)
+def test_generate_store_rejects_anything_but_a_generator(bad):
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+        sim.generate_store(SimulationConfig(users=100, days=30, prehistory_days=0), bad)
 
 
 def test_progress_is_reported():
@@ -538,6 +565,8 @@ def test_write_store_round_trip(tmp_path, fmt):
         assert back.column_names == table.column_names, name
         n = duckdb.connect().execute(f"select count(*) from {fn}('{path.as_posix()}')").fetchall()[0][0]
         assert n == table.num_rows, name
+    # atomic writes (siyu.engine.io): no temporary file is left beside the outputs
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths.values())
 
 
 # --------------------------------------------------------------------------------------------------

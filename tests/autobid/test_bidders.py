@@ -53,7 +53,7 @@ def test_protocol_shapes_and_bounds(name):
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "oracle"])
 def test_protocol_on_a_tier_a_day_with_skipped_observes(name):
-    tr = simulate("normal/mid/roi", 1, impressions_per_day=2_000, days=1)
+    tr = simulate("normal/mid/roi", np.random.default_rng(1), impressions_per_day=2_000, days=1)
     b = _make(name, tr)
     for s in range(tr.n_steps):
         rows = tr.rows(s)
@@ -82,7 +82,7 @@ def test_unknown_bidder_and_bad_arguments():
 
 @pytest.mark.parametrize("profile", ["normal/mid/roi", "hot/low/budget", "new/high/roi", "hot/high/roi"])
 def test_oracle_reaches_the_lp(profile):
-    tr = simulate(profile, 3, impressions_per_day=20_000)
+    tr = simulate(profile, np.random.default_rng(3), impressions_per_day=20_000)
     run_ = replay(tr, _make("oracle", tr))
     lp = hindsight_lp(tr.value, tr.price, budget=tr.budget, target_roi=tr.target_roi)
     assert run_.total_value / lp.gmv >= 0.999
@@ -90,7 +90,7 @@ def test_oracle_reaches_the_lp(profile):
 
 
 def _tier_a(name, profile, seed, **kw):
-    tr = simulate(profile, seed, impressions_per_day=30_000)
+    tr = simulate(profile, np.random.default_rng(seed), impressions_per_day=30_000)
     r = replay(tr, _make(name, tr, **kw))
     ceiling = attainable_ceiling(tr.debiased, tr.value, tr.price, budget=tr.budget, target_roi=tr.target_roi)
     return tr, r, ceiling

@@ -42,6 +42,24 @@ def test_the_market_is_deterministic_per_seed():
     assert len(a.winner) != len(c.winner) or not np.array_equal(a.price, c.price)
 
 
+def test_the_market_draws_from_the_generator_it_is_given():
+    g = np.random.default_rng(7)
+    state = g.bit_generator.state
+    a = simulate_market(SEATS, 2_000, 2, g)
+    g.bit_generator.state = state
+    b = simulate_market(SEATS, 2_000, 2, g)
+    np.testing.assert_array_equal(a.winner, b.winner)
+    assert a.seats == b.seats and a.config["seed"] is None
+    # seed= is default_rng(seed), recorded in the config
+    s = simulate_market(SEATS, n_impressions_per_day=2_000, days=2, seed=7)
+    np.testing.assert_array_equal(a.price, s.price)
+    assert a.seats == s.seats and s.config["seed"] == 7
+    c = simulate_market(SEATS, 2_000, 2, np.random.default_rng(8))
+    assert len(a.winner) != len(c.winner) or not np.array_equal(a.price, c.price)
+    with pytest.raises(TypeError, match="numpy.random.Generator"):
+        simulate_market(SEATS, 2_000, 2, 7)
+
+
 def test_budgets_are_never_exceeded_and_the_books_balance():
     r = simulate_market(SEATS * 2, n_impressions_per_day=3_000, days=2, seed=1, budget_range=(0.05, 0.5))
     assert any(s["budget_use"] > 0.99 for s in r.seats)  # some budgets run out: the cut-off is exercised

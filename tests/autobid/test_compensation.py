@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pydantic
 import pytest
 
@@ -140,7 +141,8 @@ def test_daily_records_from_a_run():
     from siyu.autobid.harness import replay
     from siyu.autobid.market import simulate
 
-    tr = simulate("normal/mid/roi", 3, impressions_per_day=5_000, days=7, target_roi=3.0, budget=float("inf"))
+    tr = simulate("normal/mid/roi", np.random.default_rng(3), impressions_per_day=5_000, days=7, target_roi=3.0,
+                  budget=float("inf"))
     run = replay(tr, make_bidder("fixed", target_roi=3.0, budget=tr.budget, n_steps=tr.n_steps))
     recs = daily_records(run, tr, start=dt.date(2025, 11, 1))
     assert len(recs) == 7 and recs[-1]["date"] == dt.date(2025, 11, 7)

@@ -110,7 +110,10 @@ class Curve:
 
 def _maker(profile: Any, impressions_per_day: int, days: int, scenario: str,
            config: Any = None) -> tuple[TrafficMaker, str]:
-    """A ``(seed, target, budget) -> Traffic`` function; the traffic of a seed is drawn once and re-targeted."""
+    """A ``(seed, target, budget) -> Traffic`` function; the traffic of a seed is drawn once and re-targeted.
+
+    The advisor's adapter from seeds to generators: a seed becomes ``numpy.random.default_rng(seed)`` here, once.
+    """
     if callable(profile):
         return profile, getattr(profile, "__name__", "custom")
     from siyu.autobid.market import Profile, parse_profile, simulate
@@ -122,8 +125,9 @@ def _maker(profile: Any, impressions_per_day: int, days: int, scenario: str,
 
     def make(seed: int, target_roi: float, budget: float) -> Any:
         if seed not in cache:  # the draws do not depend on the target: one week per seed, re-targeted
-            cache[seed] = simulate(prof, seed, config, scenario=scenario, impressions_per_day=impressions_per_day,
-                                   days=days, target_roi=target_roi, budget=np.inf)
+            cache[seed] = simulate(prof, np.random.default_rng(seed), config, scenario=scenario,
+                                   impressions_per_day=impressions_per_day, days=days, target_roi=target_roi,
+                                   budget=np.inf)
         return dataclasses.replace(cache[seed], target_roi=float(target_roi), budget=float(budget))
 
     return make, prof.strength

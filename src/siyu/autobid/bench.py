@@ -79,14 +79,17 @@ def _bidders(bidders: Iterable[str] | None) -> list[str]:
 
 
 def _play(job: tuple[str, int, str, int, int, list[Spec]]) -> list[dict]:
-    """Simulate one (profile, seed), solve its LP and ceiling once, replay and score every spec on it."""
+    """Simulate one (profile, seed), solve its LP and ceiling once, replay and score every spec on it.
+
+    The worker's entry: jobs carry seeds (picklable), turned into the run's generator here, once.
+    """
     from siyu.autobid.bidders import make_bidder
     from siyu.autobid.harness import replay
     from siyu.autobid.lp import attainable_ceiling, hindsight_lp
     from siyu.autobid.market import simulate
 
     profile, seed, scenario, ipd, days, specs = job
-    t = simulate(profile, seed, scenario=scenario, impressions_per_day=ipd, days=days)
+    t = simulate(profile, np.random.default_rng(seed), scenario=scenario, impressions_per_day=ipd, days=days)
     lp = hindsight_lp(t.value, t.price, budget=t.budget, target_roi=t.target_roi)
     ceiling = attainable_ceiling(t.debiased, t.value, t.price, budget=t.budget, target_roi=t.target_roi)
     rows = []

@@ -129,8 +129,9 @@ def _seats(bidders: Iterable[Any] | None, n_seats: int) -> list[tuple[str, dict]
 
 
 def simulate_market(bidders: Sequence[Any] | None = None, n_impressions_per_day: int = 10_000, days: int = 7,
-                    seed: int = 0, *, n_seats: int = 48, steps_per_day: int = 96, market_roi: float = 3.0,
-                    calibrated: bool = False, reserve: float = 0.01, value_sigma: float = 0.5,
+                    rng: np.random.Generator | None = None, *, seed: int | None = None, n_seats: int = 48,
+                    steps_per_day: int = 96, market_roi: float = 3.0, calibrated: bool = False,
+                    reserve: float = 0.01, value_sigma: float = 0.5,
                     budget_range: tuple[float, float] = (0.3, 3.0)) -> MarketResult:
     """Run N autobidders against each other for ``days`` days (AUTOBID.md, tier B).
 
@@ -142,8 +143,13 @@ def simulate_market(bidders: Sequence[Any] | None = None, n_impressions_per_day:
     n_impressions_per_day : int, default 10_000
         Mean auctions a day (diurnal curve as tier A).
     days : int, default 7
-    seed : int, default 0
-        Seed of the run's :class:`numpy.random.Generator` (the same seed gives the same market).
+    rng : numpy.random.Generator, optional
+        Source of every draw (advanced by the call); the same generator state gives the same market. An int here
+        is a ``TypeError``: pass ``numpy.random.default_rng(seed)`` or ``seed=``.
+    seed : int, optional
+        Convenience for callers holding a seed: the run uses ``numpy.random.default_rng(seed)`` (the same draws as
+        ``rng=numpy.random.default_rng(seed)``) and records it in ``config["seed"]`` (``None`` with ``rng``). Give
+        ``rng`` or ``seed``, not both; with neither the seed is 0.
     n_seats : int, default 48
         Seats when ``bidders`` is not given.
     steps_per_day : int, default 96
@@ -157,10 +163,19 @@ def simulate_market(bidders: Sequence[Any] | None = None, n_impressions_per_day:
         Spread of the bidder × impression match term (0: every bidder ranks impressions alike).
     budget_range : (float, float), default (0.3, 3.0)
         Budgets are a log-uniform multiple in this range of a fair-share spend ``Σ_i value_ij / (N · R_j)``.
+
+    Raises
+    ------
+    TypeError
+        ``rng`` is not a :class:`numpy.random.Generator`, or both ``rng`` and ``seed`` are given.
+    ConfigError
+        Unknown or oracle bidders, fewer than 2 seats, or invalid sizes.
     """
     from siyu.autobid.bidders import make_bidder
     from siyu.autobid.lp import hindsight_lp
-    from siyu.autobid.market import diurnal
+    from siyu.autobid.market import _generator, diurnal
+
+    rng, seed = _generator(rng, seed, "simulate_market")
 
     seats = _seats(bidders, n_seats)
     N = len(seats)
@@ -168,7 +183,6 @@ def simulate_market(bidders: Sequence[Any] | None = None, n_impressions_per_day:
         raise ConfigError("n_impressions_per_day, days and steps_per_day must be >= 1")
     if not (0 < budget_range[0] <= budget_range[1]):
         raise ConfigError(f"budget_range must be 0 < low <= high, got {budget_range!r}")
-    rng = np.random.default_rng(seed)
     n_steps = days * steps_per_day
 
     counts = rng.poisson(n_impressions_per_day * np.tile(diurnal(steps_per_day), days) / steps_per_day)

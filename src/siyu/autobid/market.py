@@ -1,7 +1,9 @@
 """Tier A of the 全站推 simulator: one merchant as a price-taker in exogenous second-price auctions.
 
 A *week* of traffic is generated up front, fully vectorised, from one explicit :class:`numpy.random.Generator`
-(the same seed gives the same week, whatever bidder later plays it):
+passed in by the caller (the same generator state gives the same week, whatever bidder later plays it; seeds
+become generators only at the entry points — the CLI, the bench workers, the advisor's traffic maker, or the
+``seed=`` convenience of :func:`simulate`):
 
 * **impressions** arrive over ``steps_per_day`` steps a day (96 = 15 minutes) along a diurnal curve (a night
   trough, a late-morning and an evening peak), with **traffic surges** (×``surge_factor`` for an hour);
@@ -140,6 +142,8 @@ class Traffic:
         The merchant's settings for the run.
     bias : numpy.ndarray
         Per-channel log bias of the predictions; ``debiased = predicted · exp(−bias[channel])``.
+    seed : int or None
+        The seed the run was made from when :func:`simulate` got ``seed=``; ``None`` when it got a generator.
     """
 
     step: np.ndarray
@@ -156,7 +160,7 @@ class Traffic:
     bias: np.ndarray
     noise_sigma: float
     profile: Profile
-    seed: int
+    seed: int | None
     scenario: str = "default"
     bounds: np.ndarray = field(repr=False, default=None)  # step s holds rows bounds[s]:bounds[s+1]
 
@@ -217,17 +221,42 @@ def _windows(rng: np.random.Generator, n_steps: int, spd: int, per_day: float, l
     return mask
 
 
-def simulate(profile: Profile | str = "normal/mid/roi", seed: int = 0, config: MarketConfig | None = None, *,
-             scenario: str = "default", impressions_per_day: int | None = None, days: int | None = None,
-             target_roi: float | None = None, budget: float | None = None) -> Traffic:
+def _generator(rng: np.random.Generator | None, seed: int | None, where: str
+               ) -> tuple[np.random.Generator, int | None]:
+    """The run's generator: ``rng`` itself, or — the ``seed=`` convenience, converted here once — a fresh
+    ``numpy.random.default_rng(seed)`` (seed 0 when neither is given). Returns it and the seed (``None`` for
+    ``rng``).
+
+    Raises
+    ------
+    TypeError
+        ``rng`` is not a :class:`numpy.random.Generator` (an int, a ``RandomState``, …), or both are given.
+    """
+    if rng is not None:
+        if not isinstance(rng, np.random.Generator):
+            hint = f"seed={rng!r}" if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else "seed=…"
+            raise TypeError(f"{where}: rng must be a numpy.random.Generator, got {type(rng).__name__} {rng!r}; "
+                            f"pass numpy.random.default_rng(seed), or {hint}")
+        if seed is not None:
+            raise TypeError(f"{where}: give rng or seed, not both")
+        return rng, None
+    seed = 0 if seed is None else seed
+    return np.random.default_rng(seed), seed
+
+
+def simulate(profile: Profile | str = "normal/mid/roi", rng: np.random.Generator | None = None,
+             config: MarketConfig | None = None, *, seed: int | None = None, scenario: str = "default",
+             impressions_per_day: int | None = None, days: int | None = None, target_roi: float | None = None,
+             budget: float | None = None) -> Traffic:
     """Generate one merchant-week (or ``days`` days) of tier-A traffic.
 
     Parameters
     ----------
     profile : Profile or str
         The merchant (``"strength/target/binding"``, e.g. ``"hot/low/budget"``).
-    seed : int
-        Seed of the run's :class:`numpy.random.Generator`.
+    rng : numpy.random.Generator, optional
+        Source of every draw (advanced by the call); the same generator state gives the same run. An int here is
+        a ``TypeError``: pass ``numpy.random.default_rng(seed)`` or ``seed=``.
     config : MarketConfig, optional
         Base knobs; ``scenario`` overrides are applied on top.
     scenario : {"default", "stationary"}
@@ -235,7 +264,19 @@ def simulate(profile: Profile | str = "normal/mid/roi", seed: int = 0, config: M
         Shortcuts overriding the config.
     target_roi, budget : float, optional
         Override the profile's target ROI and budget (the advisor sweeps them).
+    seed : int, optional
+        Convenience for callers holding a seed: the run uses ``numpy.random.default_rng(seed)`` (the same draws
+        as ``rng=numpy.random.default_rng(seed)``) and records it in :attr:`Traffic.seed`. Give ``rng`` or
+        ``seed``, not both; with neither the seed is 0.
+
+    Raises
+    ------
+    TypeError
+        ``rng`` is not a :class:`numpy.random.Generator`, or both ``rng`` and ``seed`` are given.
+    ConfigError
+        Unknown profile or scenario, or an invalid config.
     """
+    rng, seed = _generator(rng, seed, "simulate")
     profile = parse_profile(profile)
     if scenario not in SCENARIOS:
         raise ConfigError(f"scenario {scenario!r}: use one of {', '.join(SCENARIOS)}")
@@ -246,7 +287,6 @@ def simulate(profile: Profile | str = "normal/mid/roi", seed: int = 0, config: M
     if days is not None:
         base["days"] = days
     cfg = MarketConfig(**base)
-    rng = np.random.default_rng(seed)
     spd, n_steps = cfg.steps_per_day, cfg.days * cfg.steps_per_day
     cvr_mult, traffic_mult, extra_sd = PROFILES[profile.strength]
 

@@ -1,4 +1,8 @@
-"""Orchestration of one simulated store (:func:`simulate_store`) and writing it out (:func:`write_store`)."""
+"""Orchestration of one simulated store and writing it out (:func:`write_store`).
+
+:func:`generate_store` is the core: it draws everything from the :class:`numpy.random.Generator` it is given.
+:func:`simulate_store` is the entry point for a config: it turns ``config.seed`` into that generator, once.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +44,7 @@ from siyu.simulate._tables import (
 from siyu.simulate._traffic import CHANNELS, channel_code
 from siyu.simulate._truth import campaign_outcomes, realised, truth_tables
 
-__all__ = ["TABLE_NAMES", "simulate_store", "write_store"]
+__all__ = ["TABLE_NAMES", "generate_store", "simulate_store", "write_store"]
 
 TABLE_NAMES = tuple(TABLES)  # the contract tables, in load order
 Progress = Callable[[str, float], None]
@@ -49,15 +53,16 @@ Progress = Callable[[str, float], None]
 def simulate_store(config: SimulationConfig, *, progress: Progress | None = None) -> tuple[dict[str, pa.Table], dict]:
     """Simulate a Tmall brand store: the eight contract tables and the ground truth.
 
-    All randomness comes from one ``numpy.random.Generator`` seeded with ``config.seed``, drawn in a
-    fixed order, so the same config gives identical tables. Purchases follow BG/NBD (Fader, Hardie &
-    Lee 2005) in seasonally warped operational time, spend per order Gamma-Gamma (Fader, Hardie & Lee
-    2005, "RFM and CLV"; Colombo & Jiang 1999); see :class:`SimulationConfig`.
+    All randomness comes from one ``numpy.random.Generator``, ``numpy.random.default_rng(config.seed)``
+    (made here, once, and handed to :func:`generate_store`), drawn in a fixed order, so the same config
+    gives identical tables. Purchases follow BG/NBD (Fader, Hardie & Lee 2005) in seasonally warped
+    operational time, spend per order Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM and CLV"; Colombo &
+    Jiang 1999); see :class:`SimulationConfig`.
 
     Parameters
     ----------
     config : SimulationConfig
-        The scenario.
+        The scenario; ``config.seed`` seeds the generator.
     progress : callable, optional
         Called as ``progress(step, fraction)`` after each stage, ``fraction`` rising to 1.0.
 
@@ -72,12 +77,44 @@ def simulate_store(config: SimulationConfig, *, progress: Progress | None = None
         effects, campaigns, realised aggregates) plus ``truth["extra_tables"]``: Arrow tables
         ``truth_users``, ``truth_orders`` and ``truth_campaigns`` that :func:`write_store` writes as Parquet.
     """
+    return generate_store(config, np.random.default_rng(config.seed), progress=progress)
+
+
+def generate_store(config: SimulationConfig, rng: np.random.Generator, *,
+                   progress: Progress | None = None) -> tuple[dict[str, pa.Table], dict]:
+    """Simulate a Tmall brand store from an explicit generator (the core of :func:`simulate_store`).
+
+    Parameters
+    ----------
+    config : SimulationConfig
+        The scenario. Its ``seed`` is not used here (it is recorded in the truth as part of the config);
+        :func:`simulate_store` is the call that turns it into ``rng``.
+    rng : numpy.random.Generator
+        Source of every draw, in a fixed order (advanced by the call); the same generator state gives
+        identical tables, and ``numpy.random.default_rng(config.seed)`` gives :func:`simulate_store`'s.
+    progress : callable, optional
+        Called as ``progress(step, fraction)`` after each stage, ``fraction`` rising to 1.0.
+
+    Returns
+    -------
+    tables, truth
+        As :func:`simulate_store`.
+
+    Raises
+    ------
+    TypeError
+        ``rng`` is not a :class:`numpy.random.Generator` (e.g. an int seed: use :func:`simulate_store`
+        or pass ``numpy.random.default_rng(seed)``).
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"generate_store: rng must be a numpy.random.Generator, got {type(rng).__name__} "
+                        f"{rng!r}; pass numpy.random.default_rng(seed), or set config.seed and call simulate_store")
+
     def step(name: str, frac: float) -> None:
         if progress is not None:
             progress(name, frac)
 
     cfg = config
-    rng = np.random.default_rng(cfg.seed)
     cal = Calendar(cfg.start, cfg.days, cfg.prehistory_days)
     cat = build_catalog(cfg, cal, rng)
     step("catalog", 0.05)
@@ -191,26 +228,12 @@ def _truth(cfg: SimulationConfig, cal: Calendar, cat, tables: dict[str, pa.Table
     }
 
 
-def _jsonl(table: pa.Table, path: Path) -> None:
-    try:
-        import duckdb
-    except ImportError:  # pragma: no cover - duckdb is a dependency of siyu
-        with path.open("w", encoding="utf-8") as fh:
-            for batch in table.to_batches(100_000):
-                for row in batch.to_pylist():
-                    fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-        return
-    con = duckdb.connect()
-    con.execute("SET preserve_insertion_order = true")
-    con.register("t", table)
-    target = path.as_posix().replace("'", "''")
-    con.execute(f"COPY t TO '{target}' (FORMAT JSON)")
-    con.close()
-
-
 def write_store(out_dir: str | Path, tables: dict[str, pa.Table], truth: dict, *,
                 fmt: Literal["parquet", "csv", "jsonl"] = "parquet") -> dict[str, Path]:
     """Write ``<table>.<ext>`` for every table, ``truth.json`` and the truth tables as Parquet.
+
+    Every file is written atomically through :mod:`siyu.engine.io` (:func:`~siyu.engine.io.write_table`:
+    Parquet with zstd, CSV by pyarrow, JSON Lines by DuckDB's ``COPY``).
 
     Parameters
     ----------
@@ -226,8 +249,7 @@ def write_store(out_dir: str | Path, tables: dict[str, pa.Table], truth: dict, *
     dict of str to Path
         Path of every file written, keyed by table name (plus ``truth`` and the truth tables).
     """
-    import pyarrow.csv as pcsv
-    import pyarrow.parquet as pq
+    from siyu.engine.io import atomic_path, write_table
 
     if fmt not in ("parquet", "csv", "jsonl"):
         raise ValueError(f"fmt must be 'parquet', 'csv' or 'jsonl', not {fmt!r}")
@@ -235,22 +257,14 @@ def write_store(out_dir: str | Path, tables: dict[str, pa.Table], truth: dict, *
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     for name, table in tables.items():
-        path = out / f"{name}.{fmt}"
-        if fmt == "parquet":
-            pq.write_table(table, path, compression="zstd")
-        elif fmt == "csv":
-            pcsv.write_csv(table, path)
-        else:
-            _jsonl(table, path)
-        written[name] = path
+        written[name] = write_table(table, out / f"{name}.{fmt}", fmt)
     extra = truth.get("extra_tables", {})
     for name, table in extra.items():
-        path = out / f"{name}.parquet"
-        pq.write_table(table, path, compression="zstd")
-        written[name] = path
+        written[name] = write_table(table, out / f"{name}.parquet", "parquet")
     doc = {k: v for k, v in truth.items() if k != "extra_tables"}
     doc["files"] = {k: p.name for k, p in written.items()}
     path = out / "truth.json"
-    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     written["truth"] = path
     return written
