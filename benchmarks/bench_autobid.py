@@ -1,4 +1,4 @@
-"""Benchmark of 全站推 auto-bidding (AUTOBID.md, "Goals"): bidder speed and the goals run.
+"""Benchmark of 全站推 auto-bidding (docs/autobid.md §Goals): bidder speed and the goals run.
 
     python benchmarks/bench_autobid.py speed [--impressions 1000000] [--bidders fixed,siyu] [--repeat 3] [--option k=v]
     python benchmarks/bench_autobid.py goals [--seeds 30] [--impressions 60000] [--processes 2]
@@ -10,7 +10,7 @@ timed), 1M impressions a day × 7 days, on one core, median of ``--repeat`` runs
 **goals** — every registered bidder on all 18 profiles × ``--seeds`` (30) seeds in the ``default`` scenario
 (±20 % miscalibration, 2 shocks a day); siyu and the oracle (``--stationary-bidders``) on the ``stationary`` one
 (calibrated); the GMV–violation frontier of siyu, PID and dual mirror descent (margins −0.3 … 0.3, and siyu's miss
-prices 0.1 … 30) in the default scenario on ``--frontier-seeds`` (10) seeds × 18 profiles; prints AUTOBID.md's goal
+prices 0.1 … 30) in the default scenario on ``--frontier-seeds`` (10) seeds × 18 profiles; prints the docs/autobid.md goal
 numbers and whether each is met:
 
 1. mean GMV efficiency of siyu ≥ 0.98 of the attainable ceiling (default scenario);
@@ -102,7 +102,7 @@ def print_frontier(fr: dict) -> None:
 
 
 def print_checks(checks: list[tuple]) -> None:
-    print("\nGoals (AUTOBID.md):")
+    print("\nGoals (docs/autobid.md):")
     for name, value, met in checks:
         shown = "" if value is None else f" = {value:.4f}"
         print(f"  [{'met' if met else 'NOT met'}] {name}{shown}")
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--repeat", type=int, default=3)
     sp.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                     help="a numeric bidder option for every bidder but the oracle, e.g. miss_price=1 (repeatable)")
-    gp = sub.add_parser("goals", help="the AUTOBID.md goals run")
+    gp = sub.add_parser("goals", help="the goals run of docs/autobid.md")
     gp.add_argument("--seeds", type=int, default=30)
     gp.add_argument("--impressions", type=int, default=60_000)
     gp.add_argument("--processes", type=int, default=2)

@@ -1,6 +1,6 @@
-"""Per-user outputs agree exactly with an independent implementation of DOMAIN.md's rules.
+"""Per-user outputs agree exactly with an independent implementation of the rules of docs/customer-assets.md.
 
-The reference (tests/reference/assets_pandas.py) was written from docs/customer-assets.md and DOMAIN.md alone,
+The reference (tests/reference/assets_pandas.py) was written from the rules of docs/customer-assets.md alone,
 without reading the SQL. Both run here on simulated stores whose seeds no other test uses, at several snapshots,
 under default and switched options.
 """

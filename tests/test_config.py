@@ -1,7 +1,8 @@
-"""The typed configuration: DOMAIN.md §11 defaults, siyu.toml loading, unknown keys rejected."""
+"""The typed configuration: the documented defaults, siyu.toml loading, unknown keys rejected."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -10,30 +11,23 @@ import pytest
 from siyu import ConfigError, SiyuConfig, Workspace
 from siyu.config import load_config
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "DOMAIN.md"
+DOC = Path(__file__).resolve().parents[1] / "docs" / "customer-assets.md"
 
 
-def _spec_defaults() -> dict[str, object]:
-    """The ``ModelConfig`` dataclass of DOMAIN.md §11, read from the spec itself."""
-    text = SPEC.read_text(encoding="utf-8")
-    block = text[text.index("class ModelConfig"):]
-    block = block[: block.index("```")]
-    out = {}
-    for name, value in re.findall(r"^\s+(\w+): \w+ = ([^#\n]+)", block, re.M):
-        out[name] = eval(value.strip())  # noqa: S307 - literals from our own spec file
-    return out
+def _documented_defaults() -> dict[str, object]:
+    """The table of docs/customer-assets.md §Settings: setting -> its default (a Python literal)."""
+    text = DOC.read_text(encoding="utf-8")
+    table = text[text.index("\n## Settings"):]
+    table = table[: table.index("\n## ", 1)]
+    return {k: ast.literal_eval(v) for k, v in re.findall(r"^\| `(\w+)`[^|]*\| `([^`]+)` \|", table, re.M)}
 
 
-@pytest.mark.skipif(not SPEC.exists(), reason="shared/spec is beside the repository in CI and development")
-def test_every_domain_default_is_a_named_setting_with_the_same_value():
-    spec = _spec_defaults()
+def test_every_documented_default_is_a_named_setting_with_the_same_value():
+    documented = _documented_defaults()
     cfg = SiyuConfig()
-    assert len(spec) >= 20
-    for name, value in spec.items():
-        if name == "tz":
-            assert cfg.workspace.tz == value
-            continue
-        got = getattr(cfg.model, name)
+    assert set(documented) == {"tz", *type(cfg.model).model_fields}  # every [model] setting is documented
+    for name, value in documented.items():
+        got = cfg.workspace.tz if name == "tz" else getattr(cfg.model, name)
         assert got == value, (name, got, value)
 
 

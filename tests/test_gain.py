@@ -1,4 +1,4 @@
-"""GAIN and LINK+ from the outside: JSON shape, scores, the weak-membership store, DOMAIN.md §10 bands."""
+"""GAIN and LINK+ from the outside: JSON shape, scores, the weak-membership store, the bands of docs/gain.md §Reference figures."""
 
 from __future__ import annotations
 
@@ -72,10 +72,10 @@ def test_weak_membership_store_scores_lower_on_I_and_gets_the_reach_plan(stores)
 
 def test_domain_sanity_bands_on_the_default_store(stores):
     s = json.loads(run_cli("-w", stores["default"], "summary", "--format", "json").stdout)["kpis"]
-    assert 2.0 <= s["member_kedanjia_ratio"] <= 3.0          # §10 #4: member 客单价 ≈ 2–3× overall
-    assert 0.10 <= s["repeat_buyer_share"] <= 0.50           # §10 #6, #9: repeat buyers ≤ 40–50 %
+    assert 2.0 <= s["member_kedanjia_ratio"] <= 3.0          # docs/gain.md §Reference figures #4: member 客单价 ≈ 2–3× overall
+    assert 0.10 <= s["repeat_buyer_share"] <= 0.50           # §Reference figures #6, #9: repeat buyers ≤ 40–50 %
     link = json.loads(run_cli("-w", stores["default"], "link", "--format", "json").stdout)
-    assert link["relationship_gmv_share"]["value"] >= 0.5    # §10 #1: relationship users > half of GMV (FMCG)
+    assert link["relationship_gmv_share"]["value"] >= 0.5    # §Reference figures #1: relationship users > half of GMV (FMCG)
     for k in ("revisit", "kedanjia", "repeat_rate"):
         assert link["multiples"][k]["value"] > 1.0, k       # relationship users beat the 大盘
 

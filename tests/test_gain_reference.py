@@ -1,6 +1,6 @@
-"""The 12 GAIN indicators agree (numerator, denominator, value) with an independent implementation of DOMAIN.md §4.2.
+"""The 12 GAIN indicators agree (numerator, denominator, value) with an independent implementation of docs/gain.md §The 12 indicators.
 
-The reference (tests/reference/gain_pandas.py) was written from DOMAIN.md alone, without reading the SQL.
+The reference (tests/reference/gain_pandas.py) was written from the rules alone (now in docs/gain.md), without reading the SQL.
 Stores are simulated with seeds no other test uses; snapshots and options vary.
 """
 

@@ -88,7 +88,7 @@ def _all(mask) -> bool:
 
 
 def check_contract(tables: dict[str, pa.Table]) -> list[str]:
-    """Every DATA.md rule the simulator promises; returns the violations."""
+    """Every docs/data.md rule the simulator promises; returns the violations."""
     bad: list[str] = []
     for name, spec in TABLES.items():
         t = tables[name]
@@ -169,7 +169,7 @@ def test_order_history_before_the_window_has_orders_but_no_events(default):
 
 
 def _band_figures(tables) -> dict[str, float]:
-    """DOMAIN.md §10 figures from the tables alone (snapshot T = last day of the window)."""
+    """docs/gain.md §Reference figures from the tables alone (snapshot T = last day of the window)."""
     p = _purchases(tables)
     u, day, us = _users(p["user_id"]), _days(p["paid_at"]), _us(p["paid_at"])
     net = _np(p["amount"]) - _np(p["refund_amount"])
@@ -302,7 +302,7 @@ def test_ids_and_phones_look_real(default):
 # --------------------------------------------------------------------------------------------------
 # realism
 def test_domain_sanity_bands(default):
-    """DOMAIN.md §10: member 客单价 2–3x overall, repeat share in (10 %, 45 %], relationship GMV ≥ 50 %."""
+    """docs/gain.md §Reference figures: member 客单价 2–3x overall, repeat share in (10 %, 45 %], relationship GMV ≥ 50 %."""
     f = _band_figures(default[0])
     assert 2.0 <= f["member_ratio"] <= 3.0, f
     assert 0.10 < f["repeat_share"] <= 0.45, f

@@ -1,7 +1,7 @@
 """Typed configuration of a siyu workspace.
 
 One :class:`SiyuConfig` holds every window and threshold of the domain spec
-(``shared/spec/DOMAIN.md`` §11) as a named default. A workspace's ``siyu.toml``
+(``docs/customer-assets.md`` §Settings) as a named default. A workspace's ``siyu.toml``
 overrides them; unknown keys are rejected so that a typo is never silently
 ignored (sqlmesh-style ``extra="forbid"``).
 """
@@ -27,7 +27,7 @@ class _Strict(BaseModel):
 
 
 class WorkspaceSettings(_Strict):
-    """Settings of the workspace itself (DATA.md)."""
+    """Settings of the workspace itself (docs/data.md)."""
 
     tz: str = Field("Asia/Shanghai", description="Workspace time zone; timestamps without a zone are read in it.")
     currency: str = Field("CNY", description="Workspace currency (ISO 4217); money has two decimals. Reserved: reports print ¥ today.")
@@ -43,9 +43,9 @@ class WorkspaceSettings(_Strict):
 
 
 class ModelConfig(_Strict):
-    """Windows and thresholds of the customer-asset models (DOMAIN.md §11, PROP unless noted)."""
+    """Windows and thresholds of the customer-asset models (docs/customer-assets.md §Settings, PROP unless noted)."""
 
-    # AIPL (Data Bank defaults, SEC) -- DOMAIN.md §1.4
+    # AIPL (Data Bank defaults, SEC) -- docs/customer-assets.md §AIPL
     a_days: int = Field(15, ge=1, description="AIPL A window in days (Data Bank, SEC).")
     i_days: int = Field(15, ge=1, description="AIPL I window in days (Data Bank, SEC).")
     p_days: int = Field(913, ge=1, description="AIPL P window in days: 2.5 years (Data Bank, SEC).")
@@ -53,10 +53,10 @@ class ModelConfig(_Strict):
     l_min_purchase_days: int = Field(2, ge=1, description="Purchase days in the L window for L; 3 = literal '大于2天'.")
     l_include_positive_review: bool = Field(False, description="Count a rating >= 4 by a purchaser in the L window as L.")
     ad_click_stage: Literal["A", "I"] = Field("A", description="Stage of an ad click: 'A' (Data Bank) or 'I' (Quick Audience).")
-    # FAST -- DOMAIN.md §2
+    # FAST -- docs/customer-assets.md §FAST
     advancing_period_days: int = Field(7, ge=1, description="FAST A period p in days ('关系周加深率').")
     member_active_days: int = Field(30, ge=1, description="FAST T window in days for member activity (SEC).")
-    # GAIN / pools -- DOMAIN.md §4, §6
+    # GAIN / pools -- docs/gain.md, docs/customer-assets.md §Relationship pools
     new_cust_lookback_days: int = Field(365, ge=1, description="A new buyer has no purchase this many days before the first.")
     new_product_days: int = Field(180, ge=1, description="A SKU is new within this many days of its launch.")
     category_level: Literal["leaf", "l1"] = Field("leaf", description="Category level for cross-buying (N2).")
@@ -68,7 +68,7 @@ class ModelConfig(_Strict):
     member_silent_days: int = Field(180, ge=1, description="A member with no activity in this many days is silent.")
     vip_top_pct: float = Field(0.05, gt=0, lt=1, description="Top share of buyers by spend that is UCMV V.")
     attribution_days_xhs: int = Field(15, ge=1, description="小红书 seeding-to-purchase attribution window in days. Reserved for traffic attribution.")
-    # siyu choices where DOMAIN.md is silent (docs/customer-assets.md)
+    # siyu choices where the public record is silent (docs/customer-assets.md)
     fast_period_days: int = Field(30, ge=1, description="Period for FAST period-over-period change (siyu).")
     pool_transition_step_days: int = Field(7, ge=1, description="Days between pool evaluations for transition events (siyu).")
     rfm_days: int = Field(365, ge=1, description="RFM window in days (siyu).")
@@ -103,8 +103,8 @@ class ModelConfig(_Strict):
 
 
 GAIN_IDS = ("G1", "G2", "G3", "A1", "A2", "A3", "I1", "I2", "I3", "N1", "N2", "N3")
-#: siyu's reference (floor, target) per GAIN indicator (PROP: no benchmark is published, DOMAIN.md §4.1, §12);
-#: anchored where DOMAIN.md §10 offers a number (repeat ≈ half of buyers for strong brands, I→P 15 % example)
+#: siyu's reference (floor, target) per GAIN indicator (PROP: no benchmark is published, docs/gain.md §GAIN);
+#: anchored where docs/gain.md §Reference figures offers a number (repeat ≈ half of buyers for strong brands, I→P 15 % example)
 REFERENCE_TARGETS: dict[str, tuple[float, float]] = {
     "G1": (0.10, 0.50), "G2": (0.30, 0.70), "G3": (-0.20, 0.30),
     "A1": (0.15, 0.50), "A2": (0.05, 0.30), "A3": (0.05, 0.25),
@@ -114,7 +114,7 @@ REFERENCE_TARGETS: dict[str, tuple[float, float]] = {
 
 
 class GainConfig(_Strict):
-    """GAIN scoring and audiences (DOMAIN.md §4.2–4.3, PROP; weights are ``[model].gain_weights``)."""
+    """GAIN scoring and audiences (docs/gain.md §The 12 indicators, §Scores, PROP; weights are ``[model].gain_weights``)."""
 
     score_mode: Literal["baseline", "target"] = Field(
         "target", description="target: linear from floor (0) to target (100), comparable across stores; baseline: "
@@ -204,7 +204,7 @@ def config_template(config: SiyuConfig | None = None) -> str:
     default = SiyuConfig().model_dump(mode="json")
     chosen = (config or SiyuConfig()).model_dump(mode="json")
     lines = ["# siyu workspace configuration. Every key is optional; uncomment to change a default.",
-             "# Defaults: shared/spec/DOMAIN.md §11 and docs/; `siyu config` prints the effective values.", ""]
+             "# Defaults and their sources: docs/customer-assets.md §Settings; `siyu config` prints the effective values.", ""]
     for section, values in default.items():
         lines.append(f"[{section}]")
         for key, value in values.items():

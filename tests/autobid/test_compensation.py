@@ -1,4 +1,4 @@
-"""The 赔付 rule on hand-computed windows (AUTOBID.md, "Metrics" → compensation)."""
+"""The 赔付 rule on hand-computed windows (docs/autobid-advisor.md §Compensation)."""
 
 from __future__ import annotations
 

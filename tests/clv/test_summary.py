@@ -289,8 +289,7 @@ def test_discrete_bad_arguments():
 
 
 # -- CDNOW (Fader, Hardie & Lee 2005) ------------------------------------------------------------------------------
-CDNOW_SOURCES = [Path(__file__).resolve().parents[1] / "data" / "cdnow" / "CDNOW_sample.txt",
-                 Path("/work/shared/data/cdnow/CDNOW_sample.txt")]
+CDNOW_SOURCES = [Path(__file__).resolve().parents[1] / "data" / "cdnow" / "CDNOW_sample.txt"]
 
 
 @pytest.fixture

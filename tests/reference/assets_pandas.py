@@ -1,6 +1,6 @@
 """Independent pandas/numpy reference implementation of siyu's customer-asset rules.
 
-Spec: ``docs/customer-assets.md`` (wins) and ``shared/spec/DOMAIN.md`` §0, §1.4, §2.2, §6.2, §7.
+Spec: ``docs/customer-assets.md`` (§Conventions, §AIPL, §FAST, §Relationship pools, §UCMV) and ``docs/data.md`` §Purchases.
 Written without looking at the production SQL; used by tests to check the production per-user outputs
 and as the "pandas" competitor of the speed benchmark. Everything is vectorised: the tables are turned
 once into integer arrays (user code, local day number, event-type code, money in cents) by
@@ -24,7 +24,7 @@ AMBIGUITY -- readings picked where the rules can be read two ways (most literal 
    (also rows dated after T; such users are ``none`` / no pool). "Universe at t1" in transitions is the same set.
 2. I-rule "a follow with followed_at in the window" / "a membership with joined_at in the window" count by the
    start date alone, even if that spell has already ended by T.
-3. The windows written as fixed numbers in the spec are literal: pools use W365 (purchases), W30 (fan active,
+3. The windows written as fixed numbers in docs/customer-assets.md are literal: pools use W365 (purchases), W30 (fan active,
    new buyers), W15 (high intent), T-729..T-365 (lapsed); UCMV uses W365 -- not l_days/i_days/etc.
 4. top_tier: tiers not in ``tier_order`` (or missing) are ignored; a member holding several active spells
    qualifies if any of them has the top tier; nobody qualifies when no member at T has a listed tier.
@@ -489,7 +489,7 @@ def pools(t, as_of, *, fan_silent_days=60, member_silent_days=180, high_value_pc
           p_days=913, **aipl_kw) -> pd.DataFrame:
     """Fan, member and customer pool (None where not applicable) and the high-intent flag per universe user.
 
-    AMBIGUITY: the fixed windows of the spec (W365 purchases, W30 activity, W15 add_cart/favorite for fans;
+    AMBIGUITY: the fixed windows of docs/customer-assets.md (W365 purchases, W30 activity, W15 add_cart/favorite for fans;
     W365 for members; W30 new buyers, T-729..T-365 lapsed, W365 old for customers) are literal 365/30/15 days,
     not l_days / i_days / member_active_days. ``p_days`` is also passed to the AIPL call of the prospect rule.
     """

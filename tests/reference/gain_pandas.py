@@ -1,7 +1,7 @@
 """Independent pandas/numpy reference implementation of siyu's 12 GAIN indicators.
 
-Spec: ``shared/spec/DOMAIN.md`` §4.2 "siyu's exact rules for the 12 values at snapshot T", with the conventions of
-§0/§1.4 and members as in §6.2. Written without looking at the production GAIN code; tests compare the production
+Spec: ``docs/gain.md`` §The 12 indicators (siyu's exact rules for the 12 values at snapshot T), with the conventions of
+docs/data.md (§Dates, §Purchases) and members as in docs/customer-assets.md. Written without looking at the production GAIN code; tests compare the production
 (numerator, denominator, value) of every indicator with :func:`gain_indicators`.
 
 Plain pandas on purpose (merges, groupbys and sets -- a different route from a SQL engine and from the array tricks

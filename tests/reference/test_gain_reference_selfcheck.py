@@ -1,6 +1,6 @@
 """Self-checks of the pandas GAIN reference (tests/reference/gain_pandas.py) on hand-computed fixtures.
 
-Every expected number below was worked out by hand from DOMAIN.md §4.2 "siyu's exact rules for the 12 values";
+Every expected number below was worked out by hand from siyu's exact rules for the 12 values (docs/gain.md §The 12 indicators);
 the comments give the reasoning. Snapshot T = 2024-06-30; ``k`` = days before T (``d(k)`` = T−k at 12:00, k < 0 is
 after T). Windows in k: W30 = 0..29, W90 = 0..89, W365 = 0..364, last year's G3 window T−454..T−365 = 365..454,
 A1/A2 base window B = T−454..T−90 = 90..454, "recent" T−89..T = 0..89, AIPL snapshot for A3 = T−90 (k = 90).

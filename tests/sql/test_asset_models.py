@@ -94,7 +94,7 @@ MEMBERS.append(("mLeftT", ts(300), ts(0, 6), "V1"))                             
 # purchasing members' W365 spend: m2days 20, mBig 5000, mSmall 20 -> P80 = 20 + 0.6 * 4980 = 3008
 EXPECTED_MEMBER = {"m2days": "quality", "mBig": "quality", "mSmall": "potential", "mSilent": "silent",
                    "mPotential": "potential", "mLeft": None, "mLeftT": None,
-                   "uIjoin": "silent"}  # joining is not activity (DOMAIN.md §6.2 exact defaults): a silent new member
+                   "uIjoin": "silent"}  # joining is not activity (docs/customer-assets.md §Conventions): a silent new member
 
 buy("cNew", 10)                                        # first purchase in W30, none before -> new
 buy("cBack", 420); buy("cBack", 5)                     # previous purchase 415 days before -> new again

@@ -356,7 +356,7 @@ def test_every_grow_model_header_matches_its_columns(conn, name):
     conn.execute("CREATE TEMP TABLE _grow_orders AS SELECT * FROM (" + load_model("grow_orders").sql + ")",
                  {k: params[k] for k in load_model("grow_orders").params})
     assert run_model(conn, name, **params)
-    assert load_model(name).header["source"].startswith("DOMAIN.md §3")
+    assert load_model(name).header["source"].startswith("docs/customer-assets.md §GROW")
 
 
 # --------------------------------------------------------------------------------------------------------------------

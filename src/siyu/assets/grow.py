@@ -1,6 +1,6 @@
 """GROW (品类/品牌增长模型): the GMV change between two periods split into G 渗透力, R 复购力, O 价格力, plus W 新品力.
 
-Definitions: ``shared/spec/DOMAIN.md`` §3 (GROW factors [S13a][S13b]; W 新品力 as the 快消 variant, 延展力 kept as
+Definitions: ``docs/customer-assets.md`` §GROW (GROW factors [S13a][S13b]; W 新品力 as the 快消 variant, 延展力 kept as
 a sub-metric) and the conventions of ``docs/customer-assets.md`` (purchases, local dates, the new-buyer rule).
 SQL: ``sql/grow_orders.sql`` (purchases per period, new or existing), ``sql/grow_decomposition.sql``,
 ``sql/grow_categories.sql``, ``sql/grow_new_products.sql``, ``sql/grow_launch_burst.sql``.
@@ -13,7 +13,7 @@ preferred method?", *Energy Policy* 32(9), 1131–1139; the additive LMDI-I):
     L = (GMV1 − GMV0) / (ln GMV1 − ln GMV0)        (L = GMV1 when GMV1 = GMV0)
     G = L·ln(B1/B0),  R = L·ln(F1/F0),  O = L·ln(V1/V0),  G + R + O = GMV1 − GMV0 exactly.
 
-siyu's choices where DOMAIN.md is silent:
+siyu's choices where the public record is silent:
 
 * **Periods** are local dates: P1 = ``as_of − grow_days + 1 … as_of``; P0 = the same length ending ``from_date``
   (default ``as_of − 365``: year over year). ``from_date`` must be before ``as_of``; overlapping periods are allowed

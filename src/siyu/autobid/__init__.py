@@ -1,4 +1,4 @@
-"""全站推 (full-site promotion): ROI-targeted auto-bidding across channels (``shared/spec/AUTOBID.md``).
+"""全站推 (full-site promotion): ROI-targeted auto-bidding across channels (``docs/autobid.md``).
 
 * :mod:`~siyu.autobid.market` — tier A simulator (price-taker replay; :func:`simulate`);
   :mod:`~siyu.autobid.closed_loop` — tier B (N autobidders, endogenous second prices);

@@ -3,7 +3,7 @@
 
 Merchants report that "the lower the target ROI, the faster the volume" (ROI设置得越低，放量的速度越是迅速), that hot
 products do better, and that new, high-price and long-cycle products need careful testing, while a low CTR gets
-an item worse placements (seed article 004). AUTOBID.md ("Advisor") turns that into three tools:
+an item worse placements (docs/autobid.md). The advisor turns that into three tools (docs/autobid-advisor.md):
 
 * :func:`volume_roi_curve` — simulate a merchant on tier A (:func:`siyu.autobid.market.simulate`) with siyu's
   bidder at each target ROI over a few seeds (the same traffic for every target: common random numbers) and report
@@ -16,7 +16,7 @@ an item worse placements (seed article 004). AUTOBID.md ("Advisor") turns that i
 
 (:func:`screen_products` lives in :mod:`siyu.autobid.products`.) :func:`advise` ties them together and draws the curve (:func:`volume_roi_chart`) as an offline HTML page.
 
-References: AUTOBID.md (``shared/spec``), "Advisor"; seed article 004 (全站推); Aggarwal, Badanidiyuru & Mehta
+References: docs/autobid-advisor.md §Advisor, docs/autobid.md; Aggarwal, Badanidiyuru & Mehta
 (2019), "Autobidding with Constraints", WINE (why a lower target buys more volume: the threshold on v/p falls).
 """
 
@@ -166,7 +166,7 @@ def volume_roi_curve(profile: Any = "normal", targets: Iterable[float] | None = 
     impressions_per_day, days, scenario, config
         Tier-A knobs (:func:`siyu.autobid.market.simulate`; ``config`` a :class:`MarketConfig`).
     rule : CompensationRule or str, optional
-        Compensation rule (default: AUTOBID.md's).
+        Compensation rule (default: docs/autobid-advisor.md §Compensation).
     """
     from siyu.autobid.bidders import make_bidder
     from siyu.autobid.harness import replay

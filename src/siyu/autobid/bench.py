@@ -1,4 +1,4 @@
-"""The tier-A scoreboard and the GMV–violation frontier (AUTOBID.md, "Metrics" and "Goals").
+"""The tier-A scoreboard and the GMV–violation frontier (docs/autobid.md §Metrics and §Goals).
 
 Every bidder plays the **same** runs: each (profile, seed) is simulated once (:func:`siyu.autobid.market.simulate`),
 its hindsight LP and attainable ceiling are solved once, and then every bidder (each with its options, e.g. a
@@ -38,7 +38,7 @@ __all__ = ["DEFAULT_KNOBS", "DEFAULT_MARGINS", "dominance_table", "dominates", "
 DEFAULT_MARGINS: tuple[float, ...] = (-0.3, -0.15, -0.05, 0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
 #: further risk knobs swept per bidder (option name → values), beside the margins
 DEFAULT_KNOBS: dict[str, dict[str, tuple[float, ...]]] = {"siyu": {"miss_price": (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)}}
-#: runs with at least this many orders are also aggregated on their own (AUTOBID.md's ROI goal)
+#: runs with at least this many orders are also aggregated on their own (the ROI goal of docs/autobid.md §Goals)
 MIN_ORDERS_GOAL = 300
 #: bidders that take the run itself instead of a margin
 _ORACLES = frozenset({"oracle"})
@@ -237,7 +237,7 @@ def scoreboard(bidders: Iterable[str] | None = None, profiles: Iterable[Any] | N
                *, impressions_per_day: int = 60_000, scenario: str = "default", margins: dict[str, float] | float |
                None = None, days: int = 7, processes: int | None = None,
                progress: bool | Callable[[int, int], None] = False) -> dict[str, Any]:
-    """Run every bidder on the same tier-A runs and aggregate AUTOBID.md's metrics.
+    """Run every bidder on the same tier-A runs and aggregate the metrics of docs/autobid.md.
 
     Parameters
     ----------
@@ -248,7 +248,7 @@ def scoreboard(bidders: Iterable[str] | None = None, profiles: Iterable[Any] | N
     seeds : int or iterable of int, default 30
         A count (seeds ``0 … seeds−1``) or the seeds themselves.
     impressions_per_day : int, default 60_000
-        Mean auctions a day (AUTOBID.md's tier A; the profile scales it).
+        Mean auctions a day (tier A of docs/autobid.md; the profile scales it).
     scenario : {"default", "stationary"}
     margins : float or dict, optional
         ``margin`` option for every bidder (a float) or per bidder name; default each bidder's own. The oracle

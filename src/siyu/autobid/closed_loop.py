@@ -1,7 +1,7 @@
 """Tier B of the 全站推 simulator: a closed-loop market of N autobidders with endogenous second prices.
 
 In tier A (:mod:`siyu.autobid.market`) one merchant takes prices as given. Here the prices *are* the other
-merchants' bids: N autobidders (AUTOBID.md suggests 48, siyu's bidder in some seats) meet in every auction, the
+merchants' bids: N autobidders (48 by default, siyu's bidder in some seats) meet in every auction, the
 highest bid wins and pays the second-highest (single-slot second price, with a small reserve), so a bidder that
 shades or inflates its bids moves everybody's prices.
 
@@ -26,7 +26,7 @@ hindsight_lp`) on the prices it faced — the highest competing bid on every imp
 approximation (it ignores that others would have reacted to a different bid of its own).
 
 References: Aggarwal, Badanidiyuru & Mehta (2019), WINE; Balseiro, Lu & Mirrokni (2020), ICML; Deng et al.
-(2023), ICML (multi-channel autobidding); AUTOBID.md tier B.
+(2023), ICML (multi-channel autobidding); docs/autobid.md tier B.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from siyu._exceptions import ConfigError
 
 __all__ = ["MarketResult", "second_price", "simulate_market"]
 
-#: channel medians of pCVR and traffic shares, as tier A (AUTOBID.md)
+#: channel medians of pCVR and traffic shares, as tier A (docs/autobid.md)
 _CHANNEL_PCVR = np.array([0.020, 0.006, 0.010])
 _CHANNEL_SHARE = np.array([0.35, 0.50, 0.15])
 
@@ -133,7 +133,7 @@ def simulate_market(bidders: Sequence[Any] | None = None, n_impressions_per_day:
                     steps_per_day: int = 96, market_roi: float = 3.0, calibrated: bool = False,
                     reserve: float = 0.01, value_sigma: float = 0.5,
                     budget_range: tuple[float, float] = (0.3, 3.0)) -> MarketResult:
-    """Run N autobidders against each other for ``days`` days (AUTOBID.md, tier B).
+    """Run N autobidders against each other for ``days`` days (docs/autobid.md, tier B).
 
     Parameters
     ----------

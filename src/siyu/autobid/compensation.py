@@ -1,8 +1,8 @@
 """The 赔付 (compensation) rule of 全站推: when a merchant-window misses its target ROI, the platform pays back.
 
-The seed article (004) says only that Alimama compensates "under reasonable conditions" (ROI target within a
+Alimama says only that it compensates "under reasonable conditions" (ROI target within a
 reasonable range, price not too high, the merchant cooperates with the plan) when the target ROI is missed; the
-thresholds are not public. AUTOBID.md ("Metrics") fixes siyu's default rule and asks that it stay configurable:
+thresholds are not public. docs/autobid-advisor.md §Compensation states siyu's default rule, which stays configurable:
 
 * the days are cut into consecutive, non-overlapping **windows** of ``window_days`` (7) days from the first day;
 * a window is **eligible** when it is complete, has at least ``min_orders`` (30) orders, no day in it has more
@@ -23,7 +23,7 @@ passes that day's spend-weighted target.
 Days are calendar days: a window spans ``window_days`` consecutive dates (or day numbers), a date missing inside it
 counts as a day without spend, and the last window is *incomplete* when the data end before it does.
 
-References: AUTOBID.md (``shared/spec``), "Metrics" → compensation; seed article 004 (全站推, 赔付).
+References: docs/autobid-advisor.md §Compensation; docs/autobid.md §Metrics and §Sources (comparable public rules).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ COLUMNS: tuple[str, ...] = ("date", "spend", "gmv", "orders", "target_roi", "edi
 
 
 class CompensationRule(BaseModel):
-    """An explicit compensation rule (defaults: AUTOBID.md, "Metrics").
+    """An explicit compensation rule (defaults: docs/autobid-advisor.md §Compensation).
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """The physical limit of ROI-targeted bidding: the hindsight LP, and the attainable ceiling under noisy predictions.
 
-``max Σ x_i v_i  s.t.  Σ x_i p_i ≤ B,  Σ x_i (v_i − R p_i) ≥ 0,  0 ≤ x_i ≤ 1`` (AUTOBID.md). Its Lagrangian is
+``max Σ x_i v_i  s.t.  Σ x_i p_i ≤ B,  Σ x_i (v_i − R p_i) ≥ 0,  0 ≤ x_i ≤ 1`` (docs/autobid.md). Its Lagrangian is
 ``Σ x_i [(1+μ) v_i − (λ + μR) p_i]``, so the optimum takes the impressions in decreasing order of ``v_i / p_i``
 down to a threshold, with at most one fractional impression: in a truthful auction a single multiplier
 ``k* = 1/threshold`` (bid ``k*·v``) reaches it (Aggarwal, Badanidiyuru & Mehta, WINE 2019). Sorting makes it
@@ -105,7 +105,7 @@ def _allocate(order: np.ndarray, v: np.ndarray, p: np.ndarray, budget: float, ta
 
 
 def hindsight_lp(values, prices, *, budget: float, target_roi: float) -> LPResult:
-    """Exact optimum of the hindsight LP (AUTOBID.md) in O(n log n).
+    """Exact optimum of the hindsight LP (docs/autobid.md) in O(n log n).
 
     Parameters
     ----------
@@ -124,7 +124,7 @@ def hindsight_lp(values, prices, *, budget: float, target_roi: float) -> LPResul
 
 
 def attainable_ceiling(predicted, values, prices, *, budget: float, target_roi: float) -> LPResult:
-    """Best single threshold on ``predicted / price``, judged on the true ``values`` (AUTOBID.md, Metrics).
+    """Best single threshold on ``predicted / price``, judged on the true ``values`` (docs/autobid.md §Metrics).
 
     With calibrated, noise-free predictions it equals :func:`hindsight_lp`.
     """

@@ -8,7 +8,7 @@ become generators only at the entry points — the CLI, the bench workers, the a
 * **impressions** arrive over ``steps_per_day`` steps a day (96 = 15 minutes) along a diurnal curve (a night
   trough, a late-morning and an evening peak), with **traffic surges** (×``surge_factor`` for an hour);
 * each has a **channel** — search / feed / live with shares about 0.35 / 0.50 / 0.15 and median pCVR about
-  2.0 % / 0.6 % / 1.0 % (AUTOBID.md, tier A) scaled by the merchant profile — a true conversion probability
+  2.0 % / 0.6 % / 1.0 % (docs/autobid.md, tier A) scaled by the merchant profile — a true conversion probability
   ``pcvr`` (log-normal around the channel median) and an order value (log-normal around the merchant's AOV); its
   **value** is the expected GMV ``v = pcvr × order_value``;
 * the **price** (the highest competing bid; the winner pays it) is the impression's value *to a normal merchant*
@@ -16,7 +16,7 @@ become generators only at the entry points — the CLI, the bench workers, the a
   factor (so hot products win more and new ones less at the same target), with **price shocks** (×``shock_factor`` for ``shock_steps`` steps,
   ``shocks_per_day`` a day);
 * the bidder sees **predictions** ``pcvr · exp(bias_c + σ ε) × order_value`` (pCVR miscalibration: a per-channel
-  bias within ±``max_bias`` and per-impression log-normal noise σ, AUTOBID.md's realistic 0.25–0.6);
+  bias within ±``max_bias`` and per-impression log-normal noise σ, the realistic 0.25–0.6 of docs/autobid.md);
 * whether an impression would **convert** if won is drawn once (common random numbers): every bidder facing the
   week meets the same buyers.
 
@@ -28,7 +28,7 @@ surges) and ``stationary`` (calibrated predictions, no shocks, surges or hour-of
 attainable.
 
 References: Aggarwal, Badanidiyuru & Mehta (2019), "Autobidding with Constraints", WINE; Balseiro, Lu & Mirrokni
-(2020), "Dual Mirror Descent for Online Allocation Problems", ICML; AUTOBID.md (``shared/spec``).
+(2020), "Dual Mirror Descent for Online Allocation Problems", ICML; docs/autobid.md.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ CHANNELS: tuple[str, ...] = ("search", "feed", "live")
 
 
 class MarketConfig(BaseModel):
-    """Knobs of tier A (defaults: AUTOBID.md's tier A)."""
+    """Knobs of tier A (defaults: tier A of docs/autobid.md)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -100,13 +100,13 @@ class Profile(BaseModel):
 
 
 #: strength -> (pCVR multiplier, traffic multiplier, extra log-sd of the pCVR): hot products convert and draw
-#: more; new ones convert less and less predictably (AUTOBID.md, merchant profiles)
+#: more; new ones convert less and less predictably (docs/autobid.md, tier A profiles)
 PROFILES: dict[str, tuple[float, float, float]] = {"hot": (2.0, 1.5, 0.0), "normal": (1.0, 1.0, 0.0),
                                                     "new": (0.5, 0.5, 0.3)}
 #: target -> target ROI ÷ market ROI
 #: how much of a merchant's conversion edge its competitors lack (0: none, 1: all); with 0.5 and the defaults an LP
 #: run at the market's ROI takes ~2,000 orders a day for a hot merchant, ~350 for a normal one, ~30 for a new one
-#: (AUTOBID.md's noise-floor volumes); a stiffer market (competition 0.8) leaves a new merchant almost nothing a
+#: (the volumes of docs/autobid.md §The noise floor); a stiffer market (competition 0.8) leaves a new merchant almost nothing a
 #: single threshold on noisy predictions can buy at its target
 _G = 0.5
 TARGETS: dict[str, float] = {"low": 0.8, "mid": 1.0, "high": 1.3}

@@ -1,4 +1,4 @@
-"""Metrics of one bidder on one tier-A run (a merchant-week), as defined in AUTOBID.md ("Metrics").
+"""Metrics of one bidder on one tier-A run (a merchant-week), as defined in docs/autobid.md §Metrics.
 
 * **GMV efficiency** — expected GMV of the wins ÷ the hindsight-LP GMV (:func:`~siyu.autobid.lp.hindsight_lp`);
   the *realized* variant divides realized GMV (orders × order value) by the same LP GMV; the *ceiling* variant
@@ -80,7 +80,7 @@ def _compensation(traffic: Traffic, result: RunResult, rule: Any) -> float:
 
 def evaluate_run(traffic: Traffic, result: RunResult, *, rule: Any = None, lp: LPResult | None = None,
                  ceiling: LPResult | None = None) -> dict[str, Any]:
-    """Every AUTOBID.md metric of one bidder's run.
+    """Every metric of docs/autobid.md §Metrics for one bidder's run.
 
     Parameters
     ----------

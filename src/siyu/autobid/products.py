@@ -1,6 +1,6 @@
 """The 全站推 product screen: which products to push, which to test first, which will not deliver.
 
-Seed article 004 (全站推) and AUTOBID.md ("Advisor"): hot products do better; new products with a thin sales base
+Merchants' experience of 全站推 (docs/autobid-advisor.md §Advisor): hot products do better; new products with a thin sales base
 (fewer than about 10–20 sales), a target ROI far above the category's market ROI, a low CTR (worse placements),
 a high price or a long decision cycle need careful testing. :func:`screen_products` classifies each product as
 hot / normal / test-first from its sales base, reviews, CTR, pCVR and price and flags the ones that will not
@@ -24,7 +24,7 @@ from siyu.autobid.compensation import _records
 
 # -- the product screen --------------------------------------------------------------------------------------------
 class ScreenRule(BaseModel):
-    """Thresholds of :func:`screen_products` (the seed article's merchant lore, made explicit)."""
+    """Thresholds of :func:`screen_products` (merchants' lore about 全站推, made explicit)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -86,7 +86,7 @@ def bench(seeds: Annotated[int, typer.Option(min=1, help="Seeds per profile (run
                                                              "implies --frontier.")] = None,
           processes: Annotated[int, typer.Option(min=1, help="Worker processes over (profile, seed).")] = 2,
           fmt: FormatOpt = Fmt.table) -> None:
-    """Benchmark the bidders on tier-A runs: GMV efficiency, ROI violations, budget pace, compensation (AUTOBID.md)."""
+    """Benchmark the bidders on tier-A runs: GMV efficiency, ROI violations, budget pace, compensation (docs/autobid.md)."""
     from siyu._exceptions import ConfigError
     from siyu.cli._render import to_json
     from siyu.autobid import bench as b

@@ -1,4 +1,4 @@
-"""The siyu data contract: table specs, formats, validation and loading (``shared/spec/DATA.md``)."""
+"""The siyu data contract: table specs, formats, validation and loading (``docs/data.md``)."""
 
 from siyu.contract.schema import (
     CHANNEL_GROUPS,

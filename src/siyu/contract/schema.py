@@ -1,4 +1,4 @@
-"""The siyu data contract, version 1 (``shared/spec/DATA.md``), as a registry of table specs.
+"""The siyu data contract, version 1 (``docs/data.md``), as a registry of table specs.
 
 Every table a merchant loads is declared here once: its columns, their types and
 rules, and its de-duplication key. DDL, validation and documentation are all
@@ -31,7 +31,7 @@ KEYWORD_TYPES = ("brand", "category", "other")
 REACH_CHANNELS = ("sms", "group_chat", "push", "customer_service", "email", "webhook")
 REACH_STATUSES = ("sent", "delivered", "failed", "opened", "clicked", "suppressed")
 
-#: Recognised traffic sources and their group (DATA.md "Channels").
+#: Recognised traffic sources and their group (docs/data.md §Channels).
 CHANNEL_GROUPS: dict[str, str] = {
     **{c: "onsite_free" for c in ("search", "recommend", "live", "short_video", "direct")},
     **{c: "onsite_paid" for c in ("ads_search", "ads_feed", "ads_live", "quanzhantui")},

@@ -1,6 +1,6 @@
 """Contract validation of a staged file, expressed as SQL over ``_stage``.
 
-Every rule of ``shared/spec/DATA.md`` becomes one boolean SQL condition on a
+Every rule of ``docs/data.md`` §Validation becomes one boolean SQL condition on a
 row; one aggregate pass finds, for every rule, the first failing row and the
 number of failing rows. Typed values are produced by :func:`typed_expr`, which
 is also what the loader inserts, so what is validated is what is stored.

@@ -1,12 +1,12 @@
 """LINK+ (私域增长方法): the private-domain funnel L 汇聚, I 连接, N 激活, K 复购, relationship users against the 大盘.
 
-Definitions: ``shared/spec/DOMAIN.md`` §5 (the four steps of the 淘宝天猫《商家私域经营手册》 [S17][S18]; the step
-formulas of §5.2 are PROP) and §10 #1–#5 (the handbook's relationship-vs-大盘 multiples), with the conventions of
+Definitions: ``docs/gain.md`` §LINK+ (the four steps of the 淘宝天猫《商家私域经营手册》 [S17][S18]; the step
+formulas are PROP) and §Reference figures #1–#5 (the handbook's relationship-vs-大盘 multiples), with the conventions of
 ``docs/customer-assets.md`` (local dates, ``W(N)`` = ``T−N+1 … T``, purchases net of refunds, purchase days, active
 follow and membership at a date). SQL: ``sql/link_users.sql`` (one row per user), ``sql/link_store.sql`` (L and I),
 ``sql/link_groups.sql`` (N and K per group), ``sql/link_lead_channels.sql`` (L per channel).
 
-siyu's choices where DOMAIN.md is silent (snapshot T; the LINK+ window is W30, reach uses ``W(reach_days)``):
+siyu's choices where the public record is silent (snapshot T; the LINK+ window is W30, reach uses ``W(reach_days)``):
 
 * **Relationship user** (关系用户) at T = active fan ∪ active member ∪ old customer (≥ 1 purchase in W365).
   **大盘** (all users) = every user with an event of any type (impressions included) or a purchase in W365: the
@@ -31,9 +31,9 @@ siyu's choices where DOMAIN.md is silent (snapshot T; the LINK+ window is W30, r
   大盘's by construction (客单价 and 复购率 multiples exactly 1, GMV share 100 %). Relationship buyers are users with
   ≥ 1 such purchase (all of them are relationship users at T). 转化率 = buyers in W30 ÷ the group's visitors in W30
   (buyers need not have visited, so it can exceed 1); 复购率 = buyers with ≥ 2 purchase days in W365 ÷ buyers in
-  W365; 客单价 = GMV ÷ buyers and 笔单价 = GMV ÷ orders in W365 (DOMAIN.md §0: per buyer, per order);
-  ``relationship_gmv_share`` = relationship purchases' GMV ÷ all GMV in W365 (§10 #1, "share of transactions").
-* **Multiples** = relationship value ÷ 大盘 value for 回访率, 逛店深度, 客单价 and 复购率 (§10 #2–#5: 2.5×, 1.8×,
+  W365; 客单价 = GMV ÷ buyers and 笔单价 = GMV ÷ orders in W365 (docs/data.md §Purchases: per buyer, per order);
+  ``relationship_gmv_share`` = relationship purchases' GMV ÷ all GMV in W365 (docs/gain.md §Reference figures #1, "share of transactions").
+* **Multiples** = relationship value ÷ 大盘 value for 回访率, 逛店深度, 客单价 and 复购率 (§Reference figures #2–#5: 2.5×, 1.8×,
   2.7×, +37 %; the handbook compares fans, members and old customers separately, siyu the union).
 * Every ratio is ``{"value", "numerator", "denominator"}`` with ``value = numerator / denominator``, None when the
   denominator is 0 (a multiple's numerator and denominator are the two groups' values).
@@ -110,7 +110,7 @@ LINK_LABELS = {
 MULTIPLES = {"revisit": "revisit_rate", "browse_depth": "browse_depth", "kedanjia": "kedanjia",
              "repeat_rate": "repeat_rate"}
 
-_WINDOW_DAYS = 30  # the LINK+ window W30 (DOMAIN.md §5.2)
+_WINDOW_DAYS = 30  # the LINK+ window W30 (docs/gain.md §LINK+)
 
 
 def link_plus(ws: Workspace, as_of: dt.date | str | None = None) -> dict[str, Any]:

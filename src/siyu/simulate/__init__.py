@@ -1,6 +1,6 @@
 """A realistic, vectorised simulator of a Tmall/Taobao brand store with known ground truth.
 
-``simulate_store(SimulationConfig(...))`` returns the eight contract tables of DATA.md (users,
+``simulate_store(SimulationConfig(...))`` returns the eight contract tables of docs/data.md (users,
 products, orders, order_items, events, follows, memberships, reach_log) and a truth dict; the
 purchase process is BG/NBD (Fader, Hardie & Lee 2005) with Gamma-Gamma spend (Fader, Hardie & Lee
 2005; Colombo & Jiang 1999), so CLV models, campaign holdouts and the customer-asset metrics (AIPL,

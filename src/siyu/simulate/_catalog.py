@@ -28,7 +28,7 @@ CATEGORIES: tuple[tuple[str, str, float, float], ...] = (
 )
 #: The store's own brand and the group's second brand.
 BRANDS = ("露米 LUMI", "花娜 HANA")
-NEW_DAYS = 180  # a SKU is "new" this many days after launch (DOMAIN.md §3.2)
+NEW_DAYS = 180  # a SKU is "new" this many days after launch (docs/customer-assets.md §GROW)
 BOOST_DAYS = 45.0  # time constant of the launch boost
 PAID_TO_LIST = 0.8  # typical paid / list value of a basket (coupons, 满减)
 LINE_MIN_CNY = 60  # a basket has at most one line per this much spend

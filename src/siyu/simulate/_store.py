@@ -70,7 +70,7 @@ def simulate_store(config: SimulationConfig, *, progress: Progress | None = None
     -------
     tables : dict of str to pyarrow.Table
         ``users, products, orders, order_items, events, follows, memberships, reach_log`` with exactly
-        the DATA.md columns in contract order. Low-cardinality columns of the large tables (event type,
+        the contract columns (docs/data.md) in contract order. Low-cardinality columns of the large tables (event type,
         channels, keyword type, message status, store id) are dictionary-encoded strings.
     truth : dict
         JSON-ready ground truth (every config value, BG/NBD and Gamma-Gamma parameters, seasonality,

@@ -1,4 +1,4 @@
-"""Assembly of the contract tables (DATA.md) from the simulator's arrays, in contract column order."""
+"""Assembly of the contract tables (docs/data.md) from the simulator's arrays, in contract column order."""
 
 from __future__ import annotations
 

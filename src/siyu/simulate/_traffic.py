@@ -1,6 +1,6 @@
 """Traffic sources: the channel list, channel mixes by context and the touchpoints before a visit.
 
-Channel names are those DATA.md recognises: on-site free, on-site paid, off-site online (小红书 = xhs),
+Channel names are those the data contract recognises (docs/data.md §Channels): on-site free, on-site paid, off-site online (小红书 = xhs),
 off-site offline and private-domain reach (the last only for visits and orders after a message).
 """
 

@@ -1,6 +1,6 @@
 """Ground truth of a simulated store: per-user and per-campaign truth tables and realised aggregates.
 
-The realised figures use the conventions of DOMAIN.md §0 (a purchase is an order with
+The realised figures use the conventions of docs/data.md §Purchases (a purchase is an order with
 ``refund_amount < amount``; spend is net of refunds; purchase days are distinct local dates) and are
 computed on the exported window, with the snapshot ``T`` at its last day.
 """
@@ -22,7 +22,7 @@ __all__ = ["campaign_outcomes", "realised", "truth_tables"]
 
 def realised(cal: Calendar, pop: Population, o: Orders, members: Spells, follows: Spells,
              n_events: int) -> dict:
-    """Aggregates of the exported window (GMV, buyers, DOMAIN.md §10 figures); exported order history before the
+    """Aggregates of the exported window (GMV, buyers, docs/gain.md §Reference figures); exported order history before the
     window is counted only in ``orders_history``."""
     in_window = o.t >= cal.window_lo
     buy = (o.refund < o.cents) & in_window

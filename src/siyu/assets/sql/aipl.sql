@@ -3,5 +3,5 @@
 -- params:
 -- inputs: _features (user_features at T)
 -- columns: user_id VARCHAR, stage VARCHAR
--- source: DOMAIN.md §1.4 (siyu's exact rules; L -> P -> I -> A, first match wins; otherwise none)
+-- source: docs/customer-assets.md §AIPL (siyu's exact rules; L -> P -> I -> A, first match wins; otherwise none)
 SELECT user_id, stage FROM _features

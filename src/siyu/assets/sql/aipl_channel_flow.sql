@@ -3,7 +3,7 @@
 -- params: t0, t1, source, targets
 -- inputs: _s0, _s1 (user_id, stage at t0 and at t1)
 -- columns: channel VARCHAR, starters BIGINT, touched BIGINT, coverage DOUBLE, flowed BIGINT, flow_rate DOUBLE
--- source: DOMAIN.md §1.2 (Data Bank 链路流转分析 [S9]: 覆盖率 = 起始人数_c / X-stage users, 流转率 = 流转人数_c / 起始人数_c)
+-- source: docs/customer-assets.md §AIPL (Data Bank 链路流转分析 [S9]: 覆盖率 = 起始人数_c / X-stage users, 流转率 = 流转人数_c / 起始人数_c)
 WITH starters AS (
     SELECT s0.user_id, list_contains($targets, s1.stage) AS flowed
     FROM _s0 s0 JOIN _s1 s1 USING (user_id)

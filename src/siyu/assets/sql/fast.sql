@@ -3,7 +3,7 @@
 -- params:
 -- inputs: _features (user_features at T), _sprev (user_id, stage at T - advancing_period_days)
 -- columns: f BIGINT, deepened BIGINT, could_deepen BIGINT, ai_prev BIGINT, ai_to_p BIGINT, s BIGINT, active_members BIGINT
--- source: DOMAIN.md §2.2 (F = |AIPL(T)|; A = deepened / F, alt. / could deepen; ai_to_p_rate; S = members; T = active members / S)
+-- source: docs/customer-assets.md §FAST (F = |AIPL(T)|; A = deepened / F, alt. / could deepen; ai_to_p_rate; S = members; T = active members / S)
 SELECT
     count(*) FILTER (WHERE f.stage <> 'none') AS f,
     count(*) FILTER (WHERE p.stage IN ('A', 'I', 'P')

@@ -4,7 +4,7 @@
 -- inputs: _grow_orders (grow_orders: purchases per period)
 -- columns: category VARCHAR, buyers0 BIGINT, n0 BIGINT, gmv0 DOUBLE, buyers1 BIGINT, n1 BIGINT, gmv1 DOUBLE,
 -- columns: expansion BOOLEAN
--- source: DOMAIN.md §3.2 (G split by category; zero base buyers = category expansion)
+-- source: docs/customer-assets.md §GROW (G split by category; zero base buyers = category expansion)
 -- Category = products.category_leaf, or category_l1 when category_level = 'l1'; 'unknown' for an unknown SKU or an
 -- empty category. Item GMV = order_items.amount × the order's (amount - refund) / amount. B_c = buyers with a line of
 -- c; N_c = purchases (or purchase days when grow_frequency = 'purchase_days') with a line of c.

@@ -3,7 +3,7 @@
 -- params: grow_frequency
 -- inputs: _grow_orders (grow_orders: purchases per period with the new-buyer flag)
 -- columns: grp VARCHAR, buyers0 BIGINT, n0 BIGINT, gmv0 DOUBLE, buyers1 BIGINT, n1 BIGINT, gmv1 DOUBLE
--- source: DOMAIN.md §3.2 (GMV = B × F × V, new/existing split); the LMDI arithmetic is in siyu/assets/grow.py
+-- source: docs/customer-assets.md §GROW (GMV = B × F × V, new/existing split); the LMDI arithmetic is in siyu/assets/grow.py
 -- N = orders, or purchase days (distinct buyer-dates) when grow_frequency = 'purchase_days'; F = N / B, V = GMV / N.
 WITH per_user AS (
     SELECT period, user_id, is_new, count(*) AS orders, count(DISTINCT d) AS days, sum(gmv) AS gmv

@@ -2,7 +2,7 @@
 -- grain: one row per SKU launched in P1 or the 30 days before it (launch_date in $as_of - $grow_days - 29 .. $as_of)
 -- params: as_of, grow_days
 -- columns: sku VARCHAR, launch_date DATE, gmv_30d DOUBLE, days_observed INTEGER
--- source: DOMAIN.md §3.2 (W launch_burst = GMV in the first 30 days after launch, per launch)
+-- source: docs/customer-assets.md §GROW (W launch_burst = GMV in the first 30 days after launch, per launch)
 -- The burst window is launch_date .. launch_date + 29, capped at as_of (days_observed = its length); GMV is the item
 -- GMV of the SKU's lines in purchases of that window (line amount × the order's (amount - refund) / amount).
 WITH launched AS (

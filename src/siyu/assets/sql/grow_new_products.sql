@@ -3,7 +3,7 @@
 -- params: as_of, grow_days, new_product_days
 -- inputs: _grow_orders (grow_orders: purchases per period with the new-buyer flag)
 -- columns: item_gmv DOUBLE, new_sku_gmv DOUBLE, new_buyers BIGINT, new_buyers_new_sku BIGINT, launches BIGINT
--- source: DOMAIN.md §3.2 (W: new_sku_gmv_share, new_sku_newcust_share, launch_agility)
+-- source: docs/customer-assets.md §GROW (W: new_sku_gmv_share, new_sku_newcust_share, launch_agility)
 -- A line is of a new SKU when 0 <= order date - launch_date <= new_product_days - 1 (unknown SKU or launch: not new).
 -- A new buyer's first order in P1 is its earliest purchase there by pay time, then order id.
 -- launches = SKUs whose launch_date is in P1.

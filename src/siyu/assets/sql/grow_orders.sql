@@ -3,7 +3,7 @@
 -- params: as_of, from_date, grow_days, new_cust_lookback_days
 -- columns: period INTEGER, order_id VARCHAR, user_id VARCHAR, paid_at TIMESTAMP, d DATE, gmv DOUBLE, net_share DOUBLE,
 -- columns: is_new BOOLEAN
--- source: DOMAIN.md §0 (purchase, net of refunds), §3.2 (GROW periods); docs/customer-assets.md (new buyer in a window)
+-- source: docs/customer-assets.md §GROW (periods), §Conventions (new buyer in a window); docs/data.md §Purchases (net of refunds)
 -- Periods are local dates: P1 = as_of - grow_days + 1 .. as_of, P0 = from_date - grow_days + 1 .. from_date (when they
 -- overlap, a purchase in both counts in both). gmv = amount - refund; net_share = gmv / amount scales the order lines.
 -- A buyer is new in a period when its earliest purchase day d0 in it has no purchase day in d0 - lookback .. d0 - 1.

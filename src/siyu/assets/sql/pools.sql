@@ -3,7 +3,7 @@
 -- params: as_of, fan_silent_days, member_silent_days, high_value_pct
 -- inputs: _features (user_features at $as_of)
 -- columns: user_id VARCHAR, fan_pool VARCHAR, member_pool VARCHAR, customer_pool VARCHAR, high_intent BOOLEAN
--- source: DOMAIN.md §6.2; docs/customer-assets.md (codes: silent/opportunity/active/ordinary,
+-- source: docs/customer-assets.md §Relationship pools (codes: silent/opportunity/active/ordinary,
 -- source: quality/potential/silent, new/old/lapsed/prospect)
 WITH thr AS (
     SELECT quantile_cont(spend_365, CAST($high_value_pct AS DOUBLE)) FILTER (WHERE is_member AND pdays_365 > 0) AS p_high

@@ -3,7 +3,7 @@
 -- params: vip_top_pct, vip_rule
 -- inputs: _features (user_features at T)
 -- columns: user_id VARCHAR, stage VARCHAR
--- source: DOMAIN.md §7 (PROP); docs/customer-assets.md (V requires a purchase; top tier = highest of tier_order held)
+-- source: docs/customer-assets.md §UCMV (PROP; V requires a purchase; top tier = highest of tier_order held)
 WITH thr AS (
     SELECT quantile_cont(spend_365, 1 - CAST($vip_top_pct AS DOUBLE)) FILTER (WHERE pdays_365 > 0) AS p_top,
            quantile_cont(spend_365, 0.5) FILTER (WHERE pdays_365 > 0) AS p50,

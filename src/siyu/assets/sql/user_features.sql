@@ -7,7 +7,7 @@
 -- columns: bought_lapsed BOOLEAN, new_in_30 BOOLEAN, high_intent BOOLEAN, member_engaged BOOLEAN, any_event_365 BOOLEAN,
 -- columns: pdays_rfm BIGINT, spend_rfm DOUBLE, last_purchase_rfm DATE, is_fan BOOLEAN, is_member BOOLEAN, tier_rank INTEGER,
 -- columns: is_88vip BOOLEAN, stage VARCHAR
--- source: DOMAIN.md §0, §1.4 (siyu's exact rules), §2.2, §6.2, §7; docs/customer-assets.md
+-- source: docs/customer-assets.md §Conventions, §AIPL, §FAST, §Relationship pools, §UCMV; docs/data.md §Purchases
 -- Dates are local calendar dates; W(N) at T = T-N+1 .. T; nothing after T is used.
 WITH params AS (
     SELECT CAST($as_of AS DATE) AS t
@@ -95,7 +95,7 @@ mem AS (
     GROUP BY user_id
 )
 SELECT *,
-    -- AIPL stage: L -> P -> I -> A, first match wins (DOMAIN.md §1.4)
+    -- AIPL stage: L -> P -> I -> A, first match wins (docs/customer-assets.md §AIPL)
     CASE WHEN pdays_l >= CAST($l_min_purchase_days AS INTEGER)
               OR (CAST($l_include_positive_review AS BOOLEAN) AND buys_l AND pos_review_l) THEN 'L'
          WHEN buys_p THEN 'P'

@@ -1,6 +1,6 @@
 """``dual``: dual mirror descent on the budget and ROI constraints (Balseiro, Lu & Mirrokni 2020).
 
-The Lagrangian of the hindsight LP (AUTOBID.md) per impression is ``(1+μ)·v − (λ + μ·R)·p``, so for given duals
+The Lagrangian of the hindsight LP (docs/autobid.md) per impression is ``(1+μ)·v − (λ + μ·R)·p``, so for given duals
 the truthful bid is ``v·(1+μ) / (λ + μ·aim)``. After each step the duals take a projected subgradient step
 (the Euclidean mirror map) on the step's constraint residuals:
 

@@ -1,7 +1,7 @@
 """``siyu``: one global ROI target over every channel, a re-solved primal–dual threshold with calibration,
 a censoring-aware log of wins, a margin set from the expected order volume, and pacing in value opportunity.
 
-The hindsight LP (AUTOBID.md) is solved by one multiplier on ``v/p`` over *all* channels together (Aggarwal,
+The hindsight LP (docs/autobid.md) is solved by one multiplier on ``v/p`` over *all* channels together (Aggarwal,
 Badanidiyuru & Mehta 2019; one global target beats per-channel targets, Deng et al. 2023, "Multi-channel
 Autobidding with Budget and ROI Constraints", ICML). siyu's bidder estimates that multiplier online from what the
 protocol gives it — ``target_roi``, ``budget``, ``n_steps``, and the per-step ``values``/``channels``/``won``/
@@ -28,7 +28,7 @@ protocol gives it — ``target_roi``, ``budget``, ``n_steps``, and the per-step 
    Balseiro, Lu & Mirrokni 2020; Feng, Padmanabhan & Wang 2023). ``G_past`` is the *calibrated* expected GMV of the
    wins, which moves from the predictions to the realized GMV as orders accumulate. Beyond the highest multiplier
    ever used nothing is known: when the constraint still has room there, ``k`` rises by ``explore`` a step.
-4. **A margin from the order volume** (the noise floor of AUTOBID.md): at the optimum the ROI constraint is tight,
+4. **A margin from the order volume** (docs/autobid.md §The noise floor): at the optimum the ROI constraint is tight,
    so the realized ROI misses ``R`` half the time; the remaining noise of the final ROI is about
    ``cv·√N_future / N_total`` (``cv ≈ 1.1`` for Bernoulli orders times log-normal order values), so
    ``aim_t = R · (1 + margin + max(margin_floor, z · cv · √N_future / N_total))``: large for new products, near
@@ -43,7 +43,7 @@ protocol gives it — ``target_roi``, ``budget``, ``n_steps``, and the per-step 
    ``cv·√(ā·V_fut(k))`` and the calibration error ``V_fut(k)·cv/√(orders + prior_orders)``. A miss then costs
    ``λ`` times the feasible GMV: with many orders ``P`` falls steeply just above the target, so the bidder keeps a
    margin of a couple of noise widths (cheap at volume: the noise floor); with few orders ``P`` barely moves with
-   ``k`` and the GMV term wins. Sweeping ``λ`` traces the bidder's GMV–violation frontier (AUTOBID.md); ``None``
+   ``k`` and the GMV term wins. Sweeping ``λ`` traces the bidder's GMV–violation frontier (docs/autobid.md §Metrics); ``None``
    (the default) keeps the hard constraint.
 
 Price shocks and diurnal price swings are part of the week's mixture that the single multiplier is optimal for,

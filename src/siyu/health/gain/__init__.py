@@ -1,7 +1,7 @@
 """GAIN: the CLTV health model (4 dimensions, 12 indicators), its scores, trend and diagnosis.
 
-Sources: ``shared/spec/DOMAIN.md`` §4 (天猫快消 × 欧泰谱 2025 GAIN white paper press release [S14]; the
-indicator formulas, windows and weights are siyu's PROP definitions in §4.2–4.3) and ``docs/gain.md``.
+Sources: ``docs/gain.md`` §GAIN (天猫快消 × 欧泰谱 2025 GAIN white paper press release [S14]; the
+indicator formulas, windows and weights are siyu's PROP definitions in §The 12 indicators and §Scores there).
 """
 
 from siyu.health.gain.diagnosis import ACTIONS, Action, diagnose

@@ -1,6 +1,6 @@
 """Diagnosis: for each weak GAIN indicator (and LINK+ multiple), a concrete action and the size of the opportunity.
 
-The actions are the levers of the seed articles (``shared/seeds/``; ``shared/spec/OPERATIONS.md``): 0-threshold
+The actions are the levers of Taobao / Tmall private-domain operation (``docs/gain.md`` §Diagnosis): 0-threshold
 membership and 关注立减, member prices and tier benefits, reach over group chat / SMS / push / customer service
 within one contact budget, members-first new-product launches, off-site seeding with 红猫 direct links and
 traceable 口令, 全站推 with a target ROI. Rules are a registry (indicator id -> :class:`Action`).
@@ -95,7 +95,7 @@ ACTIONS: dict[str, Action] = {
                  "spend_per_member_buyer-spend_per_nonmember_buyer"),
 }
 
-#: the LINK+ step each indicator's action works on (DOMAIN.md §5: Lead, Interlock, Engage, Keep)
+#: the LINK+ step each indicator's action works on (docs/gain.md §LINK+: Lead, Interlock, Engage, Keep)
 LINK_STEP = {"G1": "L", "G2": "L", "G3": "L", "A1": "K", "A2": "K", "A3": "L", "I1": "I", "I2": "N", "I3": "N",
              "N1": "K", "N2": "K", "N3": "K"}
 

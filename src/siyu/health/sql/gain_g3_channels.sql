@@ -2,7 +2,7 @@
 -- grain: one row per channel of new buyers' first orders, this year's W90 or the same window a year earlier
 -- params: as_of, new_cust_lookback_days
 -- columns: channel VARCHAR, new_buyers BIGINT, new_buyers_last_year BIGINT
--- source: DOMAIN.md §4.2 G3 (per acquisition channel: the channel of the new buyer's first order in the window)
+-- source: docs/gain.md §The 12 indicators, G3 (per acquisition channel: the channel of the new buyer's first order in the window)
 WITH p AS (SELECT CAST($as_of AS DATE) AS t),
 purch AS (
     SELECT o.order_id, o.user_id, o.paid_at, CAST(o.paid_at AS DATE) AS d, coalesce(o.channel, 'unknown') AS channel

@@ -8,7 +8,7 @@
 -- columns: i1_num BIGINT, i1_den BIGINT, i2_num BIGINT, i2_den BIGINT, i3_num BIGINT, i3_den BIGINT,
 -- columns: n1_num BIGINT, n1_den BIGINT, n2_num BIGINT, n2_den BIGINT, n3_num BIGINT, n3_den BIGINT,
 -- columns: vip88_num BIGINT, vip88_den BIGINT
--- source: DOMAIN.md §4.2 "siyu's exact rules for the 12 values at snapshot T" (all PROP); docs/gain.md
+-- source: docs/gain.md §The 12 indicators (siyu's exact rules for the 12 values at snapshot T, all PROP)
 WITH p AS (SELECT CAST($as_of AS DATE) AS t),
 purch AS (   -- purchases up to T: local date, spend net of refunds
     SELECT o.order_id, o.user_id, o.paid_at, CAST(o.paid_at AS DATE) AS d, o.channel,

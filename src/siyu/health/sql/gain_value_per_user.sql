@@ -4,7 +4,7 @@
 -- columns: spend_per_buyer DOUBLE, spend_per_member_buyer DOUBLE, spend_per_nonmember_buyer DOUBLE,
 -- columns: spend_per_repeat_buyer DOUBLE, spend_per_once_buyer DOUBLE, spend_per_multicat_member DOUBLE,
 -- columns: spend_per_single_cat_member DOUBLE
--- source: DOMAIN.md §0 (purchase, purchase day, spend, 客单价 = GMV / buyers), §4.2 (members at T), docs/gain.md
+-- source: docs/data.md §Purchases (purchase, purchase day, spend, 客单价 = GMV / buyers), §Dates (members at T); docs/gain.md §Diagnosis
 WITH p AS (SELECT CAST($as_of AS DATE) AS t),
 purch AS (
     SELECT o.order_id, o.user_id, CAST(o.paid_at AS DATE) AS d, CAST(o.amount - coalesce(o.refund_amount, 0) AS DOUBLE) AS spend

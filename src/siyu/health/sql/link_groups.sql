@@ -5,7 +5,7 @@
 -- columns: grp VARCHAR, users BIGINT, reached BIGINT, visitors BIGINT, visits BIGINT, pdp_views BIGINT,
 -- columns: duration_sum DOUBLE, duration_n BIGINT, buyers_window BIGINT, buyers BIGINT, repeat_buyers BIGINT,
 -- columns: orders BIGINT, gmv DOUBLE
--- source: DOMAIN.md §5.2 (N 激活: 触达率, 回访率, 停留时长, 逛店深度; K 复购: 转化率, 复购率, 客单价, 笔单价), §10 #1–#5
+-- source: docs/gain.md §LINK+ (N 激活: 触达率, 回访率, 停留时长, 逛店深度; K 复购: 转化率, 复购率, 客单价, 笔单价), §Reference figures #1–#5
 -- N counts (users .. duration_n) are over the group's members at the snapshot; K counts (buyers_window .. gmv) over
 -- the group's purchases: every purchase for 'all', the purchases made as a relationship user for 'relationship'.
 -- buyers_window: buyers in W(days); buyers, repeat_buyers (>= 2 purchase days), orders, gmv: W365.

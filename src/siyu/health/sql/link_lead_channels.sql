@@ -3,8 +3,8 @@
 -- params: as_of, days
 -- inputs: _link_users (sql/link_users.sql at the snapshot; is_new_visitor), _channel_groups (session table)
 -- columns: channel VARCHAR, channel_group VARCHAR, uv BIGINT, new_uv BIGINT, share DOUBLE
--- source: DOMAIN.md §5.1 (LEAD channels: on-site free, on-site paid, off-site online, offline), §5.2 (UV, new-visitor
--- source: share); DATA.md "Channels" (recognised sources and their groups; others are 'other', missing is 'unknown')
+-- source: docs/gain.md §LINK+ (LEAD channels: on-site free, on-site paid, off-site online, offline; L 汇聚: UV, new-visitor
+-- source: share); docs/data.md §Channels (recognised sources and their groups; others are 'other', missing is 'unknown')
 -- A visitor counts in every channel it visited through (the shares can add up to more than 1); share = uv / UV.
 WITH p AS (
     SELECT CAST($as_of AS DATE) AS t, CAST($days AS INTEGER) AS n

@@ -4,7 +4,7 @@
 -- inputs: _link_users (sql/link_users.sql at the snapshot)
 -- columns: uv BIGINT, new_uv BIGINT, buyers_window BIGINT, fans BIGINT, members BIGINT, follows_started BIGINT,
 -- columns: follows_ended BIGINT, new_fans BIGINT, joins BIGINT, leaves BIGINT, new_members BIGINT
--- source: DOMAIN.md §5.2 (L 店铺访问人数 and new-visitor share; I 粉丝数/会员数 stock and net adds, 转粉率, 入会率)
+-- source: docs/gain.md §LINK+ (L 店铺访问人数 and new-visitor share; I 粉丝数/会员数 stock and net adds, 转粉率, 入会率)
 -- uv: users with a visit in W(days); new_uv: of them, no visit in the 365 days before their first one there.
 -- follows_started / follows_ended (joins / leaves): follow (membership) rows starting / ending in W(days);
 -- new_fans / new_members: distinct users with a follow (membership) starting in W(days).

@@ -5,7 +5,7 @@
 -- columns: in_all BOOLEAN, visits BIGINT, pdp_views BIGINT, duration_sum DOUBLE, duration_n BIGINT,
 -- columns: is_new_visitor BOOLEAN, reached BOOLEAN, buyer_window BOOLEAN, orders_365 BIGINT, pdays_365 BIGINT,
 -- columns: gmv_365 DOUBLE, rel_buyer_window BOOLEAN, rel_orders_365 BIGINT, rel_pdays_365 BIGINT, rel_gmv_365 DOUBLE
--- source: DOMAIN.md §5.2 (LINK+ step metrics, relationship user = fan ∪ member ∪ old customer, PROP), §0 (purchases,
+-- source: docs/gain.md §LINK+ (LINK+ step metrics, relationship user = fan ∪ member ∪ old customer, PROP); docs/data.md §Purchases (purchases,
 -- source: purchase days); docs/customer-assets.md (local dates, W(N), active follow / membership at a date)
 -- W(days) = as_of - days + 1 .. as_of (the LINK+ window, 30), W365 likewise; nothing after as_of is used.
 -- visits, pdp_views, duration_* count the user's events in W(days) (duration over visits with a duration_s);

@@ -2,7 +2,7 @@
 -- grain: one row per order channel in the window ending $as_of
 -- params: as_of, days
 -- columns: channel VARCHAR, channel_group VARCHAR, gmv DECIMAL, orders BIGINT, buyers BIGINT, gmv_share DOUBLE
--- source: DATA.md "Channels" (recognised sources and their groups; others are 'other', missing is 'unknown')
+-- source: docs/data.md §Channels (recognised sources and their groups; others are 'other', missing is 'unknown')
 WITH p AS (
     SELECT coalesce(channel, 'unknown') AS channel, user_id, amount - coalesce(refund_amount, 0) AS spend
     FROM orders

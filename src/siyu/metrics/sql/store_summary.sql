@@ -4,7 +4,7 @@
 -- columns: as_of DATE, window_days INTEGER, gmv DECIMAL, orders BIGINT, buyers BIGINT, kedanjia DOUBLE, bidanjia DOUBLE,
 -- columns: repeat_buyers BIGINT, repeat_buyer_share DOUBLE, members BIGINT, fans BIGINT, member_buyers BIGINT,
 -- columns: member_gmv DECIMAL, member_kedanjia DOUBLE, member_kedanjia_ratio DOUBLE, refund_rate DOUBLE, vip88_buyer_share DOUBLE
--- source: DOMAIN.md §0 (purchase, purchase day, 客单价 = GMV / buyers, 笔单价 = GMV / orders), §6.2 (member, fan active at T), §10
+-- source: docs/data.md §Purchases (purchase, purchase day, 客单价 = GMV / buyers, 笔单价 = GMV / orders), §Dates (member, fan active at T); docs/gain.md §Reference figures
 -- Window W(days) = local dates as_of - days + 1 .. as_of. A purchase is an order with refund_amount < amount;
 -- spend = amount - refund_amount. Members/fans are spells active at the end of as_of.
 WITH bounds AS (
