@@ -593,3 +593,23 @@ def test_store_simulator_truth_is_recovered():
                              "v": truth["gamma_gamma"]["gamma"]})):
         for k, v in true.items():
             assert abs(model.params_[k] - v) < 4 * model.standard_errors_[k] + 0.08 * v, (k, model.params_[k], v)
+
+
+@pytest.mark.parametrize("cls", [BetaGeo, pytest.param(ParetoNBD, marks=pytest.mark.benchmark)])
+def test_the_subsample_warm_start_finds_the_same_maximum_as_the_full_search(cls):
+    """Above WARM_MIN distinct tuples the search starts at a subsample's maximum: same optimum, same SEs."""
+    from siyu.clv import _base
+
+    rng = np.random.default_rng(77)
+    T = rng.uniform(1.0, 104.0, 160_000)
+    data, _ = sim_bgnbd(rng, len(T), 0.8, 5.0, 0.9, 4.0, T)
+    warm = cls().fit(data)
+    assert warm.n_distinct_ >= _base.WARM_MIN and warm.converged_
+    cold_min, _base.WARM_MIN = _base.WARM_MIN, 10**12  # force the full search
+    try:
+        cold = cls().fit(data)
+    finally:
+        _base.WARM_MIN = cold_min
+    assert values(warm.params_) == pytest.approx(values(cold.params_), rel=1e-8)
+    assert warm.log_likelihood_ == pytest.approx(cold.log_likelihood_, rel=1e-13)
+    assert values(warm.standard_errors_) == pytest.approx(values(cold.standard_errors_), rel=1e-5)
