@@ -1,9 +1,12 @@
 """The :class:`Workspace` facade: one directory, one DuckDB file, one configuration.
 
 Everything the CLI, the HTTP API and the console do goes through a
-``Workspace``. It owns the DuckDB connection and serialises writes through one
-lock (datasette's single-writer pattern), so adapters stay thin: parse, call,
-format.
+``Workspace``: the data, the configuration, the engine that runs named models
+(:mod:`siyu.engine`; DuckDB here) and the one writer, :meth:`Workspace.write`,
+which serialises every change through one lock (datasette's single-writer
+pattern). It has no method per model: models are functions of their capability
+package that take the workspace (``siyu.assets.aipl(ws, as_of)``), so adapters
+stay thin: parse, call, format.
 
 A workspace directory holds ``siyu.duckdb`` (all data), ``siyu.toml`` (the
 configuration, see :mod:`siyu.config`) and ``siyu.key`` (the key protecting
@@ -29,6 +32,7 @@ __all__ = ["DB_FILE", "CONFIG_FILE", "DEFAULT_WORKSPACE", "Workspace", "resolve_
 DB_FILE = "siyu.duckdb"
 CONFIG_FILE = "siyu.toml"
 DEFAULT_WORKSPACE = "siyu-workspace"
+
 
 def resolve_workspace_path(path: str | os.PathLike | None = None) -> Path:
     """The workspace directory: ``path``, else ``$SIYU_WORKSPACE``, else ``./siyu-workspace``."""
@@ -156,8 +160,11 @@ class Workspace:
         """
         return self.engine.write(fn)
 
-    def ingest(self, table: str, file: str | os.PathLike):
+    def ingest(self, table: str, file: str | os.PathLike, encoding: str = "utf-8"):
         """Validate and load ``file`` into contract table ``table`` in one transaction.
+
+        ``encoding`` is the encoding of a CSV or JSON Lines file (``gbk``, ``gb18030``, ``utf-8-sig``, any codec
+        Python knows; Excel exports from Chinese systems are often GBK/GB18030); Parquet ignores it.
 
         Returns
         -------
@@ -166,6 +173,8 @@ class Workspace:
 
         Raises
         ------
+        ConfigError
+            If ``encoding`` is no text encoding Python knows.
         ValidationError
             Naming the file, row, column, value and rule; the workspace is unchanged.
         """
@@ -175,7 +184,8 @@ class Workspace:
 
         spec = get_table(table)
         key = load_or_create_key(self.path) if any(c.pii for c in spec.columns) else None
-        return self.write(lambda conn: load_file(conn, table, file, tz=self.config.workspace.tz, key=key))
+        return self.write(lambda conn: load_file(conn, table, file, tz=self.config.workspace.tz, key=key,
+                                                 encoding=encoding))
 
     def export(self, table: str, file: str | os.PathLike, *, unmask: bool = False) -> int:
         """Write contract table ``table`` to ``file`` (format from the extension); returns rows written.
