@@ -141,3 +141,91 @@ def test_every_failing_row_is_counted_in_the_message(workspace, tmp_path):
     with pytest.raises(ValidationError, match=r"must be ≥ 0 \(4 more rows break this rule\)") as exc:
         workspace.ingest("orders", f)
     assert exc.value.row == 1
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "cp936"])
+def test_text_files_in_other_encodings_load_the_same_values(workspace, tmp_path, encoding):
+    csv_file = tmp_path / "users.csv"
+    csv_file.write_bytes("user_id,city_tier,tags\r\nu7,tier1,小红书:护肤;直播\r\nu8,tier2,\r\n"  # Excel: CRLF
+                         .encode(encoding))
+    jsonl_file = tmp_path / "products.jsonl"
+    jsonl_file.write_bytes('{"sku": "s9", "name": "保湿精华 30ml", "category_l1": "护肤", "category_leaf": "精华"}\n'
+                           .encode(encoding))
+    res = workspace.ingest("users", csv_file, encoding=encoding)
+    assert (res.rows, res.inserted) == (2, 2) and res.file == str(csv_file)
+    assert rows(workspace, "SELECT user_id, tags FROM users ORDER BY user_id") == [
+        {"user_id": "u7", "tags": "小红书:护肤;直播"}, {"user_id": "u8", "tags": None}]
+    workspace.ingest("products", jsonl_file, encoding=encoding)
+    got = rows(workspace, "SELECT name, category_l1 FROM products")
+    assert got == [{"name": "保湿精华 30ml", "category_l1": "护肤"}]
+    # idempotent: the same file again changes nothing
+    before = workspace.checksums()
+    again = workspace.ingest("users", csv_file, encoding=encoding)
+    assert (again.inserted, again.replaced, again.unchanged) == (0, 0, 2)
+    assert {k: v for k, v in workspace.checksums().items() if k != "_loads"} == \
+           {k: v for k, v in before.items() if k != "_loads"}
+
+
+def test_a_failed_transcoded_load_changes_nothing_and_leaves_no_temporary_file(good_ws, tmp_path, monkeypatch):
+    import tempfile
+
+    tmp_root = tmp_path / "tmp"
+    tmp_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_root))  # where TemporaryDirectory goes, to look at it
+    f = tmp_path / "orders.csv"
+    f.write_bytes("order_id,user_id,paid_at,amount,channel\n".encode("gbk")
+                  + "o7,u3,2024-11-12 10:00:00,10.00,直播\n".encode("gbk")   # a valid row ...
+                  + b"o8,u3,2024-11-12 11:00:00,\x81\x20,live\n")          # ... then a byte gbk cannot decode
+    before = good_ws.checksums()
+    with pytest.raises(ValidationError) as exc:
+        good_ws.ingest("orders", f, encoding="gbk")
+    assert exc.value.file == str(f) and exc.value.row == 2 and "line 3" in exc.value.rule
+    assert good_ws.checksums() == before
+    # a row that decodes but breaks the contract is refused under the original file name
+    f.write_bytes("order_id,user_id,paid_at,amount\no7,u3,2024-11-12 10:00:00,-1\n".encode("gbk"))
+    with pytest.raises(ValidationError, match="must be ≥ 0") as exc:
+        good_ws.ingest("orders", f, encoding="gbk")
+    assert exc.value.file == str(f) and exc.value.row == 1 and str(f) in str(exc.value)
+    assert good_ws.checksums() == before
+    assert list(tmp_root.iterdir()) == []
+
+
+def test_parquet_ignores_the_encoding(workspace, tmp_path):
+    f = tmp_path / "orders.parquet"
+    pq.write_table(pa.table({"order_id": ["a"], "user_id": ["用户1"], "paid_at": ["2024-01-01 10:00:00"],
+                             "amount": ["1.00"]}), f)
+    assert workspace.ingest("orders", f, encoding="gbk").inserted == 1
+    assert rows(workspace, "SELECT user_id FROM orders") == [{"user_id": "用户1"}]
+
+
+def test_unknown_or_non_text_encoding_is_a_config_error(workspace):
+    from siyu import ConfigError
+
+    for name in ("klingon", "base64"):
+        with pytest.raises(ConfigError, match=repr(name)):
+            workspace.ingest("users", GOOD_FILES["users"], encoding=name)
+
+
+def test_jsonl_nested_values_are_refused_but_json_looking_text_is_kept(workspace, tmp_path):
+    f = tmp_path / "users.jsonl"
+    f.write_text('{"user_id": "u1", "tags": "{\\"a\\": 1}"}\n{"user_id": "u2", "tags": [1, 2]}\n', encoding="utf-8")
+    with pytest.raises(ValidationError, match="not a JSON array") as exc:
+        workspace.ingest("users", f)
+    assert (exc.value.row, exc.value.column) == (2, "tags")
+    assert workspace.tables()["users"]["rows"] == 0
+    f.write_text('{"user_id": "u1", "tags": "{\\"a\\": 1}"}\n{"user_id": 2, "tags": null}\n', encoding="utf-8")
+    workspace.ingest("users", f)  # a string that looks like JSON is text; a number id is a single value
+    assert rows(workspace, "SELECT user_id, tags FROM users ORDER BY user_id") == [
+        {"user_id": "2", "tags": None}, {"user_id": "u1", "tags": '{"a": 1}'}]
+
+
+def test_not_utf8_error_says_how_to_fix_it_and_a_broken_first_line_is_no_row(workspace, tmp_path):
+    f = tmp_path / "users.csv"
+    f.write_bytes("user_id,tags\nu1,直播\n".encode("gbk"))
+    with pytest.raises(ValidationError, match="--encoding gbk") as exc:
+        workspace.ingest("users", f)
+    assert exc.value.row == 1 and "re-save it as UTF-8" in exc.value.rule
+    f.write_bytes("用户,tags\nu1,x\n".encode("gbk"))
+    with pytest.raises(ValidationError, match="not valid UTF-8") as exc:
+        workspace.ingest("users", f)
+    assert exc.value.row is None and "row" not in str(exc.value)

@@ -92,3 +92,52 @@ def test_too_little_data_is_refused_with_a_reason(tmp_path):
         run_cli("-w", ws, "ingest", table, str(path))
     res = run_cli("-w", ws, "clv", "predict")
     assert res.returncode == 65 and "repeat buyers" in res.stderr
+
+
+def test_prediction_file_is_rounded_has_no_nan_and_no_next_order_beyond_the_horizon(ws_path, tmp_path):
+    import datetime as dt
+    import re
+
+    out = tmp_path / "clv.csv"
+    res = run_cli("-w", ws_path, "clv", "predict", "--horizon", "365D", "--out", str(out), "--format", "json")
+    assert res.returncode == 0, res.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "nan" not in text.lower() and "inf" not in text.lower()
+    rows = list(csv.DictReader(text.splitlines()))
+    money = ("historic_clv", "predicted_clv", "total_clv", "expected_spend")
+    six = ("p_alive", "p_churn", "expected_purchases")
+    for r in rows:
+        for c in money:
+            assert re.fullmatch(r"-?\d+(\.\d{1,2})?", r[c]), (c, r[c])
+        for c in six:
+            assert re.fullmatch(r"\d+(\.\d{1,6})?", r[c]), (c, r[c])
+        if float(r["frequency"]) == 0:
+            assert r["avg_days_between_orders"] == ""  # no repeat purchase: missing, not nan
+    last = dt.date(2024, 12, 30) + dt.timedelta(days=365)
+    assert {r["calibration_end"] for r in rows} == {"2024-12-30"}
+    dates = {r["customer_id"]: r["expected_next_order"] for r in rows}
+    assert all(d == "" or dt.date.fromisoformat(d) <= last for d in dates.values())
+    assert any(d != "" for d in dates.values())
+    # the stored table keeps every prediction as computed: unrounded, with the dates beyond the horizon
+    with Workspace(ws_path, read_only=True) as ws:
+        stored = ws.query("SELECT customer_id, predicted_clv, expected_next_order FROM clv_predictions").to_pylist()
+    beyond = {s["customer_id"] for s in stored if s["expected_next_order"] and s["expected_next_order"] > last}
+    assert beyond and all(dates[c] == "" for c in beyond)
+    assert any(abs(s["predicted_clv"] * 100 - round(s["predicted_clv"] * 100)) > 1e-6 for s in stored)
+    by_id = {s["customer_id"]: s["predicted_clv"] for s in stored}
+    assert all(abs(float(r["predicted_clv"]) - by_id[r["customer_id"]]) <= 0.005 + 1e-9 for r in rows)
+    # the printed JSON is that of the stored table, not of the rounded file
+    s = json.loads(res.stdout)["summary"]
+    assert s["predicted_clv_total"] == pytest.approx(sum(by_id.values()), rel=1e-12)
+
+
+def test_prediction_jsonl_has_nulls_not_nan(ws_path, tmp_path):
+    out = tmp_path / "clv.jsonl"
+    res = run_cli("-w", ws_path, "clv", "predict", "--horizon", "90D", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert "NaN" not in "".join(lines) and "Infinity" not in "".join(lines)
+    rows = [json.loads(line) for line in lines]
+    assert any(r["avg_days_between_orders"] is None for r in rows)
+    assert any(r["expected_next_order"] is None for r in rows)
+    assert all(r["predicted_clv"] == round(r["predicted_clv"], 2) for r in rows)

@@ -32,14 +32,21 @@ def ingest(ctx: typer.Context,
            table: Annotated[str, typer.Argument(help="Contract table: users, products, orders, order_items, events, "
                                                      "follows, memberships, reach_log.")],
            file: Annotated[Path, typer.Argument(help="CSV, Parquet or JSON Lines file (format from the extension).")],
+           encoding: Annotated[str, typer.Option(
+               "--encoding", help="Encoding of a CSV / JSON Lines file: utf-8, gbk, gb18030, utf-8-sig or any codec "
+                                  "Python knows (Excel exports from Chinese systems are often GBK/GB18030); "
+                                  "Parquet ignores it.")] = "utf-8",
            fmt: FormatOpt = Fmt.table) -> None:
     """Validate FILE against the data contract and load it into TABLE (one transaction, idempotent)."""
+    from siyu.cli._render import plural
+
     with err.status(f"validating and loading {file} into {table} …"):
-        res = workspace(ctx).ingest(table, file)
+        res = workspace(ctx).ingest(table, file, encoding=encoding)
     if fmt is Fmt.table:
-        console.print(f"[green]loaded[/] {res.table} from {res.file}: {res.rows:,} rows — {res.inserted:,} new, "
-                      f"{res.replaced:,} replaced, {res.unchanged:,} unchanged"
-                      + (f", {res.duplicates_dropped:,} exact duplicates dropped" if res.duplicates_dropped else "")
+        console.print(f"[green]loaded[/] {res.table} from {res.file}: {plural(res.rows, 'row')} — "
+                      f"{res.inserted:,} new, {res.replaced:,} replaced, {res.unchanged:,} unchanged"
+                      + (f", {plural(res.duplicates_dropped, 'exact duplicate')} dropped" if res.duplicates_dropped
+                         else "")
                       + f" ({res.seconds:.2f} s)")
     else:
         emit([res.as_dict()], fmt)
@@ -52,7 +59,8 @@ def tables(ctx: typer.Context, fmt: FormatOpt = Fmt.table) -> None:
     if fmt is Fmt.json:
         emit(info, fmt)
     else:
-        emit([{"table": k, **v} for k, v in info.items()], fmt, title="siyu tables 数据表")
+        emit([{"table": k, **v} for k, v in info.items()], fmt, title="siyu tables 数据表",
+             kinds={"rows": "count"})
 
 
 @commands.command()
@@ -62,29 +70,34 @@ def export(ctx: typer.Context,
            unmask: Annotated[bool, typer.Option(help="Write personal data in clear (for a round trip).")] = False
            ) -> None:
     """Write TABLE to FILE in the contract's columns (personal data masked unless --unmask)."""
+    from siyu.cli._render import plural
+
     n = workspace(ctx).export(table, file, unmask=unmask)
-    console.print(f"exported {n:,} rows of {table} to {file}")
+    console.print(f"exported {plural(n, 'row')} of {table} to {file}")
 
 
 @commands.command()
 def summary(ctx: typer.Context,
-            as_of: Annotated[Optional[str], typer.Option("--as-of", help="Snapshot date YYYY-MM-DD [default: last pay date].")] = None,
+            as_of: Annotated[Optional[str], typer.Option("--as-of", help="Snapshot date YYYY-MM-DD \\[default: last pay date].")] = None,
             fmt: FormatOpt = Fmt.table) -> None:
     """Headline KPIs of the store over the 365 days ending --as-of."""
+    from siyu.cli._render import bilingual, kind_of
     from siyu.metrics import KPI_LABELS, store_summary
 
     s = store_summary(workspace(ctx), as_of)
     if fmt is Fmt.json:
         emit({"as_of": s["as_of"], "window_days": s["window_days"], "kpis": s["kpis"]}, fmt)
     else:
-        emit([{"kpi": k, "label_zh": KPI_LABELS[k][0], "label_en": KPI_LABELS[k][1], "value": v}
-               for k, v in s["kpis"].items()], fmt, title=f"store summary 店铺概览 as of {s['as_of']}")
+        emit([{"kpi": k, "label_zh": KPI_LABELS[k][0], "label_en": KPI_LABELS[k][1], "name": bilingual(*KPI_LABELS[k]),
+               "value": v} for k, v in s["kpis"].items()], fmt, title=f"store summary 店铺概览 as of {s['as_of']}",
+             columns=["kpi", "label_zh", "label_en", "value"], table_columns=["name", "value"],
+             headers={"name": "指标 KPI"}, kinds={"value": lambda r: kind_of(r["kpi"]) or "count"})
 
 
 @commands.command()
 def report(ctx: typer.Context,
            out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")] = Path("report.html"),
-           as_of: Annotated[Optional[str], typer.Option("--as-of", help="Snapshot date YYYY-MM-DD [default: last pay date].")] = None,
+           as_of: Annotated[Optional[str], typer.Option("--as-of", help="Snapshot date YYYY-MM-DD \\[default: last pay date].")] = None,
            fmt: Annotated[ReportFmt, typer.Option("--format", "-f", help="html, or pdf (printed by headless Chromium).")] = None
            ) -> None:
     """Write the self-contained HTML report (charts, bilingual labels; works offline), or a PDF of it."""
@@ -118,14 +131,17 @@ def simulate(users: Annotated[int, typer.Option(min=1, help="Number of users.")]
     with progress() as step:
         tables_, truth = simulate_store(cfg, progress=step)
         files = write_store(out, tables_, truth, fmt=file_format.value)
+    from siyu.cli._render import plural
+
     for name, path in files.items():
         n = tables_[name].num_rows if name in tables_ else None
-        console.print(f"{name:<12} {'' if n is None else f'{n:>12,} rows'}  {path}")
+        rows = "" if n is None else plural(n, "row")
+        console.print(f"{name:<12} {rows:>17}  {path}")
 
 
 @commands.command()
 def demo(ctx: typer.Context,
-         users: Annotated[Optional[int], typer.Option(min=100, help="Simulated users [default: 200,000].")] = None,
+         users: Annotated[Optional[int], typer.Option(min=100, help="Simulated users \\[default: 200,000].")] = None,
          days: Annotated[int, typer.Option(min=30, help="Simulated days.")] = 365,
          seed: Annotated[int, typer.Option(help="Seed.")] = 7,
          scenario: Annotated[str, typer.Option(help="Scenario preset.")] = "default") -> None:

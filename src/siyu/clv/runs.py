@@ -20,8 +20,8 @@ from siyu._exceptions import ConfigError
 if TYPE_CHECKING:
     from siyu.workspace import Workspace
 
-__all__ = ["HOLDOUT_DAYS", "MODELS", "fit_model", "holdout_check", "make_model", "predict", "prediction_summary",
-           "snapshot_part", "stored_predictions"]
+__all__ = ["FILE_DECIMALS", "HOLDOUT_DAYS", "MODELS", "fit_model", "holdout_check", "make_model", "predict",
+           "prediction_file_table", "prediction_summary", "snapshot_part", "stored_predictions"]
 
 
 def _registry() -> dict[str, type]:
@@ -96,16 +96,20 @@ def predict(ws: "Workspace", *, horizon_days: float, model: str = "bgnbd", calib
             time_unit: str = "W", out: str | Path | None = None, store: bool = True) -> dict[str, Any]:
     """Fit ``model`` and Gamma-Gamma on all orders up to ``calibration_end`` and predict every customer's CLV.
 
-    The predictions replace the workspace table ``clv_predictions`` and, with ``out``, are written to a file
-    (.csv, .parquet, .jsonl).
+    The predictions replace the workspace table ``clv_predictions`` (unrounded) and, with ``out``, are written
+    to a file (.csv, .parquet, .jsonl) as :func:`prediction_file_table` presents them (rounded, missing values
+    empty, next-order dates within the horizon only).
     """
     import pyarrow as pa
 
     from siyu.clv.summary import rfm_summary
     from siyu.clv.value import UNIT_DAYS, check_sufficiency, clv
+    from siyu.engine.io import format_of, write_table
 
     if model in ("gg", "bgbb"):
         raise ConfigError("predict needs a continuous-time purchase model: bgnbd, pnbd or mbgnbd")
+    if out is not None:
+        format_of(out)  # an unknown extension is refused before the fit
     t = calibration_end or ws.last_date()
     summary = rfm_summary(ws, calibration_end=t, time_unit=time_unit).sort_by("customer_id")  # stable output order
     m = ws.config.model
@@ -134,28 +138,44 @@ def predict(ws: "Workspace", *, horizon_days: float, model: str = "bgnbd", calib
 
         ws.write(write)
     if out is not None:
-        _write_file(table, Path(out))
+        write_table(prediction_file_table(table, calibration_end=t, horizon_days=horizon_days), Path(out))
     return {"calibration_end": t, "model": model, "params": purchase.params_, "gamma_gamma": gg.params_,
             "n_customers": summary.num_rows, "table": table}
 
 
-def _write_file(table: Any, out: Path) -> None:
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
+#: decimals of the float columns in the prediction file: money to the fen, probabilities and purchase counts to
+#: 6 decimals, times in the fit's unit to 6, day counts to 1
+FILE_DECIMALS = {"historic_clv": 2, "predicted_clv": 2, "total_clv": 2, "expected_spend": 2,
+                 "p_alive": 6, "p_churn": 6, "expected_purchases": 6, "frequency": 6, "recency": 6, "T": 6,
+                 "days_to_next_order": 1, "avg_days_between_orders": 1}
 
-    ext = out.suffix.lower()
-    if ext == ".parquet":
-        pq.write_table(table, out)
-    elif ext == ".csv":
-        pacsv.write_csv(table, out)
-    elif ext in (".jsonl", ".ndjson"):
-        import json
 
-        with out.open("w", encoding="utf-8") as fh:
-            for row in table.to_pylist():
-                fh.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
-    else:
-        raise ConfigError(f"unknown output format {ext!r}; use .csv, .parquet or .jsonl")
+def prediction_file_table(table: Any, *, calibration_end: dt.date, horizon_days: float) -> Any:
+    """The predictions as ``siyu clv predict --out`` writes them (the stored table is left as it is).
+
+    Float columns are rounded (:data:`FILE_DECIMALS`); a missing or infinite value (no repeat purchase yet, no
+    purchase expected) is null, written empty in CSV; ``expected_next_order`` and ``days_to_next_order`` are null
+    when the next order falls after ``calibration_end + horizon_days``: the model expects no purchase within
+    the horizon.
+    """
+    import pyarrow as pa
+
+    last = np.datetime64(calibration_end, "D") + np.timedelta64(int(np.floor(horizon_days)), "D")
+    nxt = np.asarray(table.column("expected_next_order").to_numpy(zero_copy_only=False), dtype="datetime64[D]")
+    beyond = ~np.isnat(nxt) & (nxt > last)
+    cols = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if name == "expected_next_order":
+            col = pa.array(nxt, pa.date32(), mask=np.isnat(nxt) | beyond)
+        elif pa.types.is_floating(col.type):
+            v = np.asarray(col.to_numpy(zero_copy_only=False), dtype=float)
+            if name in FILE_DECIMALS:
+                v = np.round(v, FILE_DECIMALS[name]) + 0.0  # + 0.0: no "-0"
+            missing = ~np.isfinite(v) | (beyond if name == "days_to_next_order" else False)
+            col = pa.array(v, pa.float64(), mask=missing)
+        cols[name] = col
+    return pa.table(cols)
 
 
 def prediction_summary(table: Any) -> dict[str, Any]:

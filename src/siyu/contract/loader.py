@@ -1,6 +1,6 @@
 """Transactional, idempotent loading of one file into one contract table.
 
-The loading rules of ``shared/spec/DATA.md``: a load is one transaction (a file
+The loading rules of ``docs/data.md`` §Loading: a load is one transaction (a file
 with any invalid row changes nothing); loading the same file twice changes
 nothing; a row whose key already exists replaces the stored row, and the counts
 of new, replaced and unchanged rows are reported. All work is set-based SQL in
@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from siyu.engine.duckdb import one, run, transaction
 from siyu._exceptions import ValidationError
-from siyu.contract.formats import _ident, stage_file
+from siyu.contract.formats import _ident, stage_file, text_encoding
 from siyu.contract.schema import TABLES, TableSpec
 from siyu.contract.validate import check_columns, checks_for, run_checks, typed_expr
 from siyu.contract.privacy import encrypt_many, mask_phone_sql
@@ -56,7 +56,7 @@ def create_schema(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def create_session_tables(conn: duckdb.DuckDBPyConnection) -> None:
-    """Per-connection lookup tables the SQL models join to (channel groups of DATA.md)."""
+    """Per-connection lookup tables the SQL models join to (channel groups, docs/data.md §Channels)."""
     from siyu.contract.schema import CHANNEL_GROUPS
 
     run(conn, "SET enable_progress_bar = false")  # siyu draws its own progress bars
@@ -78,7 +78,7 @@ def _key_match(spec: TableSpec, a: str, b: str) -> str:
 
 
 def load_file(conn: duckdb.DuckDBPyConnection, table: str, path: str | Path, *, tz: str,
-              key: bytes | None) -> LoadResult:
+              key: bytes | None, encoding: str = "utf-8") -> LoadResult:
     """Validate ``path`` against the contract of ``table`` and upsert it, all in one transaction.
 
     Parameters
@@ -93,18 +93,24 @@ def load_file(conn: duckdb.DuckDBPyConnection, table: str, path: str | Path, *, 
         Workspace time zone; zoned timestamps are converted to it, naive ones are read in it.
     key : bytes or None
         Workspace key for personal data; required when the file has a personal-data column.
+    encoding : str, default "utf-8"
+        Encoding of a CSV or JSON Lines file (any codec Python knows: ``gbk``, ``gb18030``, ``utf-8-sig``, …);
+        Parquet ignores it.
 
     Raises
     ------
+    ConfigError
+        If ``encoding`` is no text encoding Python knows.
     ValidationError
         Naming file, row, column, value and rule; the workspace is left unchanged.
     """
     spec = TABLES[table]
     path = Path(path)
     file = str(path)
+    encoding = text_encoding(encoding)
     t0 = time.perf_counter()
     with transaction(conn):
-        stage_file(conn, path)
+        stage_file(conn, path, encoding)
         raw = {r[0]: r[1] for r in run(conn, "DESCRIBE _stage") if r[0] != "__row"}
         check_columns(spec, file, list(raw))
         n_rows = one(conn, "SELECT count(*) FROM _stage")[0]
