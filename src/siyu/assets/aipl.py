@@ -1,8 +1,8 @@
 """AIPL (认知 Awareness / 兴趣 Interest / 购买 Purchase / 忠诚 Loyalty): stages, mix, transitions, channel flows.
 
-Definitions: ``shared/spec/DOMAIN.md`` §1 (Alibaba Cloud Quick Audience [S1–S4], Data Bank windows [S6–S8],
-链路流转 [S9]) and the exact rules in ``docs/customer-assets.md``. SQL: ``sql/user_features.sql`` (the
-stage), ``sql/aipl.sql``, ``sql/aipl_channel_flow.sql``.
+Definitions: ``docs/customer-assets.md`` §AIPL (Alibaba Cloud Quick Audience [S1–S4], Data Bank windows [S6–S8],
+链路流转 [S9]) and siyu's exact rules there. SQL: ``sql/user_features.sql`` (the
+stage), ``sql/aipl.sql``, ``sql/aipl_transitions.sql``, ``sql/aipl_channel_flow.sql``.
 """
 
 from __future__ import annotations
@@ -67,8 +67,7 @@ def aipl_transitions(ws: Workspace, t0: dt.date | str, t1: dt.date | str | None 
         raise ConfigError(f"--from {t0} must be before --as-of {t1}")
     s0, s1 = aipl(ws, t0), aipl(ws, t1)
     with ws.session() as conn, registered(conn, _s0=s0, _s1=s1):
-        rows = arrow(conn, "SELECT a.stage AS s0, b.stage AS s1, count(*) AS n FROM _s0 a JOIN _s1 b USING (user_id) "
-                           "GROUP BY ALL").to_pylist()
+        rows = arrow(conn, load_model("aipl_transitions").sql).to_pylist()
     matrix = {a: dict.fromkeys(STAGES, 0) for a in STAGES}
     for r in rows:
         matrix[r["s0"]][r["s1"]] = r["n"]

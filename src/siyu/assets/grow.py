@@ -126,6 +126,7 @@ def grow(ws: Workspace, as_of: dt.date | str | None = None, from_date: dt.date |
     m = ws.config.model
     days = m.grow_days
     with ws.session() as conn:
+        # the named model grow_orders, materialised once (DDL only) for the four models that read _grow_orders
         run(conn, "CREATE OR REPLACE TEMP TABLE _grow_orders AS " + load_model("grow_orders").sql,
             bind(ws, "grow_orders", as_of=t, from_date=f))
         try:

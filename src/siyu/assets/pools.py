@@ -1,6 +1,8 @@
 """Relationship pools (关系池): fans, members and customers, and the transitions between pools as events.
 
-Definitions: ``shared/spec/DOMAIN.md`` §6.2 and ``docs/customer-assets.md``. SQL: ``sql/pools.sql``.
+Definitions: ``docs/customer-assets.md`` §Relationship pools. SQL: ``sql/pools.sql``,
+``sql/pool_changes.sql`` (label changes between two evaluations), ``sql/pool_transitions_clear.sql`` and
+``sql/pool_transitions_append.sql`` (storing them).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from siyu.engine.duckdb import arrow, registered, run, transaction
 from siyu._exceptions import ConfigError
-from siyu.engine.sql import per_user
+from siyu.engine.sql import load_model, per_user
 from siyu.engine.dates import as_date, default_as_of
 
 if TYPE_CHECKING:
@@ -29,11 +31,7 @@ POOL_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "customer": {"new": ("新客", "new"), "old": ("老客", "old"), "prospect": ("潜客", "prospect"),
                  "lapsed": ("流失老客", "lapsed")},
 }
-POOL_TYPES = tuple(POOL_LABELS)
-#: label changes between the evaluations ``_p0`` and ``_p1`` (one ``?`` date parameter per pool type)
-_CHANGES_SQL = " UNION ALL ".join(
-    f"SELECT b.user_id, '{k}' AS pool_type, a.{k}_pool AS from_pool, b.{k}_pool AS to_pool, CAST(? AS DATE) AS date "
-    f"FROM _p1 b LEFT JOIN _p0 a USING (user_id) WHERE a.{k}_pool IS DISTINCT FROM b.{k}_pool" for k in POOL_TYPES)
+POOL_TYPES = tuple(POOL_LABELS)  # sql/pool_changes.sql has one branch per type, in this order
 
 
 def pools(ws: Workspace, as_of: dt.date | str | None = None) -> pa.Table:
@@ -80,7 +78,7 @@ def pool_transitions(ws: Workspace, start: dt.date | str, end: dt.date | str | N
     for d in dates[1:]:
         cur = pools(ws, d)
         with ws.session() as conn, registered(conn, _p0=prev, _p1=cur):
-            parts.append(arrow(conn, _CHANGES_SQL, [d] * len(POOL_TYPES)))
+            parts.append(arrow(conn, load_model("pool_changes").sql, {"date": d}))
         prev = cur
     events = pa.concat_tables(parts) if parts else pa.table(
         {"user_id": pa.array([], pa.string()), "pool_type": pa.array([], pa.string()),
@@ -96,7 +94,7 @@ def _store(ws: Workspace, events: pa.Table, first: dt.date, last: dt.date) -> No
         with transaction(conn), registered(conn, _pt=events):
             run(conn, "CREATE TABLE IF NOT EXISTS pool_transitions (user_id VARCHAR, pool_type VARCHAR, "
                       "from_pool VARCHAR, to_pool VARCHAR, date DATE)")
-            run(conn, "DELETE FROM pool_transitions WHERE date BETWEEN ? AND ?", [first, last])
-            run(conn, "INSERT INTO pool_transitions SELECT user_id, pool_type, from_pool, to_pool, date FROM _pt")
+            run(conn, load_model("pool_transitions_clear").sql, {"first": first, "last": last})
+            run(conn, load_model("pool_transitions_append").sql)
 
     ws.write(do)

@@ -1,7 +1,8 @@
 """RFM: recency, frequency (purchase days) and monetary value with 1–5 scores and the named RFM groups.
 
 Scoring and the segment map are siyu's choices, written down in ``docs/customer-assets.md`` (the common
-RFM segment map on R and F scores, as used by Shopify- and Klaviyo-style tools). SQL: ``sql/rfm.sql``.
+RFM segment map on R and F scores, as used by Shopify- and Klaviyo-style tools). SQL: ``sql/rfm.sql``,
+``sql/rfm_group_summary.sql``.
 """
 
 from __future__ import annotations
@@ -35,12 +36,11 @@ def rfm(ws: Workspace, as_of: dt.date | str | None = None) -> pa.Table:
 
 def rfm_summary(ws: Workspace, as_of: dt.date | str | None = None) -> dict[str, Any]:
     """Buyers, spend and mean recency / frequency per RFM group."""
-    from siyu.engine.duckdb import arrow, registered
+    from siyu.engine.duckdb import registered
 
     t = default_as_of(ws, as_of)
     with snapshot(ws, t) as conn, registered(conn, _rfm=model_arrow(ws, conn, "rfm", as_of=t)):
-        rows = arrow(conn, 'SELECT "group", count(*) AS users, sum(monetary) AS monetary, avg(recency) AS mean_recency, '
-                           'avg(frequency) AS mean_frequency FROM _rfm GROUP BY ALL').to_pylist()
+        rows = model_arrow(ws, conn, "rfm_group_summary").to_pylist()
     groups = {g: {"users": 0, "monetary": 0.0, "mean_recency": None, "mean_frequency": None} for g in RFM_GROUPS}
     for r in rows:
         groups[r.pop("group")] = r

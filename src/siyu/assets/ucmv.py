@@ -1,7 +1,8 @@
 """UCMV (User → Consumer → Mature consumer → VIP / 88VIP) stages.
 
-Definitions: ``shared/spec/DOMAIN.md`` §7 (PROP; anchors: Alibaba Investor Day 2019 [S21], APASS [S22],
-88VIP [S20], Quick Audience VIP example [S26]) and ``docs/customer-assets.md``. SQL: ``sql/ucmv.sql``.
+Definitions: ``docs/customer-assets.md`` §UCMV (PROP; anchors: Alibaba Investor Day 2019 [S21], APASS [S22],
+88VIP [S20], Quick Audience VIP example [S26]). SQL: ``sql/ucmv.sql``,
+``sql/ucmv_summary.sql``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from siyu.engine.duckdb import arrow, registered
+from siyu.engine.duckdb import registered
 from siyu.engine.sql import model_arrow, per_user, snapshot
 from siyu.engine.dates import default_as_of
 
@@ -31,11 +32,14 @@ def ucmv(ws: Workspace, as_of: dt.date | str | None = None) -> pa.Table:
 
 
 def ucmv_summary(ws: Workspace, as_of: dt.date | str | None = None) -> dict[str, Any]:
-    """Counts and W365 GMV share per UCMV stage."""
+    """Counts, W365 GMV and GMV share per UCMV stage.
+
+    GMV is money rounded to the cent (summed as DECIMAL(18,2), so it does not vary with DuckDB's parallel order of
+    summation); the shares are computed from the rounded GMVs.
+    """
     t = default_as_of(ws, as_of)
     with snapshot(ws, t) as conn, registered(conn, _u=model_arrow(ws, conn, "ucmv")):
-        rows = arrow(conn, "SELECT u.stage, count(*) AS n, sum(f.spend_365) AS gmv FROM _u u "
-                           "JOIN _features f USING (user_id) WHERE u.stage IS NOT NULL GROUP BY ALL").to_pylist()
+        rows = model_arrow(ws, conn, "ucmv_summary").to_pylist()
     counts = dict.fromkeys(UCMV_STAGES, 0)
     gmv = dict.fromkeys(UCMV_STAGES, 0.0)
     for r in rows:

@@ -28,7 +28,10 @@ Shang 2010, "Customer-Base Analysis in a Discrete-Time Noncontractual Setting", 
 Sources: a :class:`siyu.Workspace` (its ``orders`` table), a ``.csv`` / ``.parquet`` / ``.jsonl`` file read by
 DuckDB, a pandas DataFrame or a pyarrow Table. Whatever the source, the rows are exposed to the SQL as the temp
 view ``_clv_tx`` (``customer_id, paid_at, amount, refund_amount``) by :func:`transactions` and every aggregation
-runs in DuckDB (SQL: ``sql/clv_summary.sql``, with a holdout ``sql/clv_summary_holdout.sql``).
+runs in DuckDB (SQL: ``sql/clv_summary.sql``, with a holdout ``sql/clv_summary_holdout.sql``;
+``sql/clv_discrete_summary.sql``; ``sql/clv_source_columns.sql``, ``sql/clv_purchase_span.sql`` and
+``sql/clv_memory_limit.sql`` for the checks). The only queries built at run time are the two source views, in
+:func:`_view_sql` (besides the session settings ``SET temp_directory`` / ``memory_limit``).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from siyu.engine.duckdb import arrow, one, run
 from siyu._exceptions import ConfigError, InsufficientDataError, ValidationError
 from siyu.engine.dates import as_date
 from siyu.engine.io import format_of, read_sql
+from siyu.engine.sql import load_model
 
 __all__ = ["MEMORY_LIMIT", "PERIODS", "PURCHASE", "UNIT_DAYS", "discrete_summary", "rfm_summary",
            "transactions", "unit_days"]
@@ -54,7 +58,8 @@ __all__ = ["MEMORY_LIMIT", "PERIODS", "PURCHASE", "UNIT_DAYS", "discrete_summary
 UNIT_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 30.4375, "Y": 365.25}
 
 #: discrete periods of :func:`discrete_summary`: SQL giving a period index of a DATE ``{d}`` (consecutive periods
-#: have consecutive indices): calendar years, calendar months, and weeks starting on Monday (1969-12-29 is one)
+#: have consecutive indices): calendar years, calendar months, and weeks starting on Monday (1969-12-29 is one);
+#: ``sql/clv_discrete_summary.sql`` spells out these expressions (a test checks they agree)
 PERIODS: dict[str, str] = {
     "Y": "year({d})",
     "M": "(year({d}) * 12 + month({d}) - 1)",
@@ -62,7 +67,8 @@ PERIODS: dict[str, str] = {
 }
 
 #: SQL predicate of a purchase over ``_clv_tx`` (docs/customer-assets.md; ``refund_amount`` is NULL when the source
-#: records no refunds, and then every row with ``amount >= 0`` is a purchase, as in a lifetimes transaction log)
+#: records no refunds, and then every row with ``amount >= 0`` is a purchase, as in a lifetimes transaction log);
+#: every model over ``_clv_tx`` in ``clv/sql`` spells out this predicate (a test checks they agree)
 PURCHASE = "CASE WHEN refund_amount IS NULL THEN amount >= 0 ELSE refund_amount < amount END"
 
 #: DuckDB memory cap while a summary is computed (its hash aggregations spill to disk beyond it; an existing lower
@@ -70,7 +76,7 @@ PURCHASE = "CASE WHEN refund_amount IS NULL THEN amount >= 0 ELSE refund_amount 
 #: a tighter cap costs speed (600MB: 3.3 s instead of 2.3 s) without a lower peak (850MB peaked at 1.04 GB)
 MEMORY_LIMIT = "900MB"
 
-_DEFAULT_TZ = "Asia/Shanghai"  # DATA.md: the default workspace time zone
+_DEFAULT_TZ = "Asia/Shanghai"  # docs/data.md §Dates: the default workspace time zone
 _OFFSET = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*([Zz]|[+-]\d{2}(:?\d{2})?)$"
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
             "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
@@ -124,11 +130,10 @@ def _connection(source: Any, customer_col: str) -> Iterator[tuple[Any, str, str 
             if not path.is_file():
                 raise ConfigError(f"file {path} does not exist")
             try:
-                relation = read_sql(path, fmt)
+                run(conn, _view_sql("_clv_src", read_sql(path, fmt)))
                 # identifiers are strings: never let CSV sniffing turn "00042" into 42
-                if fmt == "csv" and customer_col in _columns(conn, relation):
-                    relation = read_sql(path, fmt, text_columns=(customer_col,))
-                run(conn, f"CREATE TEMP VIEW _clv_src AS SELECT * FROM {relation}")
+                if fmt == "csv" and customer_col in _columns(conn, "_clv_src"):
+                    run(conn, _view_sql("_clv_src", read_sql(path, fmt, text_columns=(customer_col,))))
                 _columns(conn, "_clv_src")
             except duckdb.Error as exc:
                 raise ValidationError(str(path), f"cannot be read as {path.suffix.lower()[1:]}: "
@@ -152,14 +157,14 @@ def _bytes(text: str) -> float:
     return float(m.group(1)) * _UNITS.get(m.group(2).upper(), 1) if m else float("inf")
 
 
-def _setting(conn: Any, name: str) -> str:
-    return one(conn, f"SELECT current_setting({_lit(name)})")[0]
+def _memory_limit(conn: Any) -> str:
+    return one(conn, load_model("clv_memory_limit").sql)[0]
 
 
 @contextlib.contextmanager
 def _memory_cap(conn: Any) -> Iterator[None]:
     """Lower DuckDB's ``memory_limit`` to :data:`MEMORY_LIMIT` for the duration (never raise it), then restore it."""
-    old = _setting(conn, "memory_limit")
+    old = _memory_limit(conn)
     if _bytes(old) <= _bytes(MEMORY_LIMIT):
         yield
         return
@@ -168,13 +173,34 @@ def _memory_cap(conn: Any) -> Iterator[None]:
         yield
     finally:
         conn.execute("RESET memory_limit")  # exact when the limit was DuckDB's default (siyu never sets one)
-        if _setting(conn, "memory_limit") != old:
+        if _memory_limit(conn) != old:
             conn.execute(f"SET memory_limit = {_lit(old)}")
 
 
 def _columns(conn: Any, relation: str) -> dict[str, str]:
-    """Column name -> DuckDB type of ``relation``."""
-    return {r[0]: r[1] for r in run(conn, f"DESCRIBE SELECT * FROM {relation}")}
+    """Column name -> DuckDB type of the table, view or registered frame named ``relation``."""
+    return {r[0]: r[1] for r in run(conn, load_model("clv_source_columns").sql, {"relation": relation})}
+
+
+def _view_sql(view: str, relation: str, columns: dict[str, str] | None = None) -> str:
+    """``CREATE OR REPLACE TEMP VIEW <view> AS SELECT <columns> FROM <relation>``, the SQL built at run time.
+
+    ``columns`` maps each output column to an SQL expression (all columns of ``relation`` when None). This is the one
+    statement of the CLV summaries that cannot be a named model in ``clv/sql``, because what varies is not a value
+    DuckDB could bind as a ``$parameter`` but SQL text:
+
+    * ``relation`` is a table expression: ``read_csv('<the user's path>', …)`` / ``read_parquet`` / ``read_json_auto``
+      from :func:`siyu.engine.io.read_sql`, or the name of a table or view (``orders``, ``_clv_src``);
+    * the expressions of ``_clv_tx`` name the columns the caller chose (``customer_col``, ``time_col``, …) and their
+      form depends on each column's type (:func:`_time_expr`, :func:`_money_expr`: zoned timestamps become local time,
+      text becomes numbers).
+
+    Identifiers are quoted (:func:`_ident`) and literals escaped (:func:`_lit`, :func:`siyu.engine.io.sql_literal`);
+    the named models (``clv_summary``, ``clv_discrete_summary``, …) then read the fixed views ``_clv_src`` and
+    ``_clv_tx``.
+    """
+    select = "*" if columns is None else ", ".join(f"{expr} AS {_ident(name)}" for name, expr in columns.items())
+    return f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {select} FROM {relation}"
 
 
 def _is_frame(obj: Any) -> bool:
@@ -212,7 +238,7 @@ def transactions(source: Any, *, customer_col: str = "user_id", time_col: str = 
     refund_amount``. With ``refund_col=None`` the contract column ``refund_amount`` is used when the source has
     one; a missing refund value is 0. Without any refund column ``refund_amount`` is NULL: the source is a plain
     transaction log and :data:`PURCHASE` counts every row with ``amount >= 0``. Zoned timestamps become local
-    time in ``tz`` (default: the workspace's zone, else Asia/Shanghai, DATA.md). A Workspace's lock is held, and
+    time in ``tz`` (default: the workspace's zone, else Asia/Shanghai, docs/data.md §Dates). A Workspace's lock is held, and
     DuckDB's memory limit lowered to :data:`MEMORY_LIMIT`, while the connection is in use.
 
     Raises
@@ -235,10 +261,9 @@ def transactions(source: Any, *, customer_col: str = "user_id", time_col: str = 
         if types[customer_col].upper() != "VARCHAR":
             cust = f"CAST({cust} AS VARCHAR)"
         refund = f"coalesce({_money_expr(refund_col, types[refund_col])}, 0)" if refund_col else "CAST(NULL AS DOUBLE)"
-        conn.execute(f"""CREATE OR REPLACE TEMP VIEW _clv_tx AS
-            SELECT {cust} AS customer_id, {_time_expr(time_col, types[time_col], zone)} AS paid_at,
-                   {_money_expr(amount_col, types[amount_col])} AS amount, {refund} AS refund_amount
-            FROM {relation}""")
+        conn.execute(_view_sql("_clv_tx", relation, {
+            "customer_id": cust, "paid_at": _time_expr(time_col, types[time_col], zone),
+            "amount": _money_expr(amount_col, types[amount_col]), "refund_amount": refund}))
         try:
             with _memory_cap(conn):
                 yield conn
@@ -259,8 +284,7 @@ def _run(conn: Any, sql: str, params: dict, source: Any):
 
 
 def _empty(conn: Any, source: Any, calibration_end: dt.date) -> InsufficientDataError:
-    lo, hi, n = one(conn, "SELECT min(CAST(paid_at AS DATE)), max(CAST(paid_at AS DATE)), count(*) FROM _clv_tx "
-                      f"WHERE {PURCHASE} AND customer_id IS NOT NULL")
+    lo, hi, n = one(conn, load_model("clv_purchase_span").sql)
     seen = f"its {n} purchases run from {lo} to {hi}" if n else "it has no purchases (orders not fully refunded)"
     return InsufficientDataError(f"no customer has a purchase on or before calibration_end {calibration_end} in "
                                  f"{_describe_source(source)}: {seen}")
@@ -305,8 +329,6 @@ def rfm_summary(source: Any, *, calibration_end: Any, holdout_end: Any = None, t
     InsufficientDataError
         No customer has a purchase on or before ``calibration_end``.
     """
-    from siyu.engine.sql import load_model
-
     cal = as_date(calibration_end, name="calibration_end")
     hold = None if holdout_end is None else as_date(holdout_end, name="holdout_end")
     if hold is not None and hold <= cal:
@@ -320,27 +342,6 @@ def rfm_summary(source: Any, *, calibration_end: Any, holdout_end: Any = None, t
         if table.num_rows == 0:
             raise _empty(conn, source, cal)
     return table
-
-
-_DISCRETE_SQL = """
-WITH periods AS (
-    SELECT DISTINCT customer_id, {idx_day} AS period
-    FROM _clv_tx
-    WHERE customer_id IS NOT NULL AND {purchase} AND CAST(paid_at AS DATE) <= CAST($calibration_end AS DATE)
-),
-opportunities AS (   -- n: complete periods after the first-purchase period (a period is complete when it ends <= T)
-    SELECT customer_id, min(period) AS p0,
-           greatest(0, least({idx_next} - 1 - min(period), $n_periods)) AS n
-    FROM periods GROUP BY customer_id
-)
-SELECT o.customer_id,
-       count(*) FILTER (WHERE p.period - o.p0 BETWEEN 1 AND o.n) AS frequency,
-       coalesce(max(p.period - o.p0) FILTER (WHERE p.period - o.p0 BETWEEN 1 AND o.n), 0) AS recency,
-       o.n AS "T"
-FROM opportunities o JOIN periods p USING (customer_id)
-GROUP BY o.customer_id, o.n
-ORDER BY o.customer_id
-"""
 
 
 def discrete_summary(source: Any, *, calibration_end: Any, period: str = "Y", n_periods: int | None = None,
@@ -360,6 +361,7 @@ def discrete_summary(source: Any, *, calibration_end: Any, period: str = "Y", n_
         ``customer_id, frequency, recency, T`` (BIGINT): ``frequency`` = x = number of opportunities with ≥ 1
         purchase, ``recency`` = t_x = the last such opportunity (0 if none), ``T`` = n. One row per customer whose
         first purchase is ≤ ``calibration_end``; customers whose first period is not yet complete have n = 0.
+        SQL in ``sql/clv_discrete_summary.sql``.
     """
     cal = as_date(calibration_end, name="calibration_end")
     key = str(period).strip().upper()
@@ -367,12 +369,10 @@ def discrete_summary(source: Any, *, calibration_end: Any, period: str = "Y", n_
         raise ConfigError(f"period {period!r}: use one of {', '.join(PERIODS)} (calendar years, months, weeks)")
     if n_periods is not None and (isinstance(n_periods, bool) or not isinstance(n_periods, int) or n_periods < 1):
         raise ConfigError(f"n_periods {n_periods!r} must be a positive whole number of periods")
-    sql = _DISCRETE_SQL.format(purchase=PURCHASE, idx_day=PERIODS[key].format(d="CAST(paid_at AS DATE)"),
-                               idx_next=PERIODS[key].format(d="CAST($calibration_end AS DATE) + 1"))
-    params = {"calibration_end": cal, "n_periods": n_periods if n_periods is not None else 2**62}
+    params = {"calibration_end": cal, "period": key, "n_periods": n_periods if n_periods is not None else 2**62}
     with transactions(source, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
                       refund_col=refund_col, tz=tz) as conn:
-        table = _run(conn, sql, params, source)
+        table = _run(conn, load_model("clv_discrete_summary").sql, params, source)
         if table.num_rows == 0:
             raise _empty(conn, source, cal)
     return table

@@ -25,31 +25,12 @@ import numpy as np
 
 from siyu._exceptions import ConfigError, InsufficientDataError
 from siyu.engine.dates import as_date
-from siyu.clv.summary import PURCHASE, _run, rfm_summary, transactions, unit_days
+from siyu.engine.sql import load_model
+from siyu.clv.summary import _run, rfm_summary, transactions, unit_days
 
 __all__ = ["calibration_holdout", "conditional_expectations", "error_metrics", "holdout_tracking"]
 
 _COLS = ("customer_col", "time_col", "amount_col", "refund_col", "tz")
-
-# Per day: customers of the cohort (first purchase day <= calibration end) making their first purchase that day,
-# and their repeat purchase days that day, up to the holdout end.
-_TRACKING_SQL = f"""
-WITH purchase_days AS (
-    SELECT DISTINCT customer_id, CAST(paid_at AS DATE) AS day
-    FROM _clv_tx
-    WHERE customer_id IS NOT NULL AND {PURCHASE} AND CAST(paid_at AS DATE) <= CAST($holdout_end AS DATE)
-),
-cohort AS (
-    SELECT customer_id, min(day) AS first_day FROM purchase_days
-    GROUP BY customer_id HAVING min(day) <= CAST($calibration_end AS DATE)
-)
-SELECT p.day,
-       count(*) FILTER (WHERE p.day = c.first_day) AS first_purchases,
-       count(*) FILTER (WHERE p.day > c.first_day) AS repeat_purchases
-FROM purchase_days p JOIN cohort c USING (customer_id)
-GROUP BY p.day
-ORDER BY p.day
-"""
 
 
 def _check_cols(cols: dict) -> None:
@@ -100,7 +81,9 @@ def holdout_tracking(source: Any, model: Any, *, calibration_end: Any, holdout_e
         raise ConfigError(f"holdout_end {hold} must be after calibration_end {cal}")
     days = unit_days(time_unit)
     with transactions(source, **{k: v for k, v in cols.items() if v is not None}) as conn:
-        daily = _run(conn, _TRACKING_SQL, {"calibration_end": cal, "holdout_end": hold}, source)
+        # per day: the cohort's first purchases and repeat purchase days, up to holdout_end
+        daily = _run(conn, load_model("clv_holdout_tracking").sql, {"calibration_end": cal, "holdout_end": hold},
+                     source)
     if daily.num_rows == 0 or sum(daily.column("first_purchases").to_pylist()) == 0:
         raise InsufficientDataError(f"no customer has a purchase on or before calibration_end {cal}: "
                                     "there is no cohort to track")

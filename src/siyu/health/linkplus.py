@@ -131,6 +131,7 @@ def link_plus(ws: Workspace, as_of: dt.date | str | None = None) -> dict[str, An
     """
     t = default_as_of(ws, as_of)
     with ws.session() as conn:
+        # the named model link_users, materialised once (DDL only) for the three models that read _link_users
         run(conn, "CREATE OR REPLACE TEMP TABLE _link_users AS " + load_model("link_users").sql,
             bind(ws, "link_users", as_of=t, days=_WINDOW_DAYS))
         try:
