@@ -95,6 +95,39 @@ def test_monthly_and_daily_gmv_golden(conn):
     assert T - dt.timedelta(days=365) not in daily
 
 
+def test_daily_and_monthly_gmv_fill_days_and_months_without_sales_with_zero(conn):
+    rows = run_model(conn, "daily_gmv", as_of=T, days=365)
+    # one row per day of W365 = T-364 .. T (the orders cover T-365 .. T), in order, 0 where nothing was bought
+    assert [r["day"] for r in rows] == [T - dt.timedelta(days=i) for i in range(364, -1, -1)]
+    daily = {r["day"]: (r["gmv"], r["orders"], r["buyers"]) for r in rows}
+    assert daily[T - dt.timedelta(days=1)] == (0, 0, 0)
+    assert daily[T - dt.timedelta(days=10)] == (0, 0, 0)      # o5 fully refunded: no purchase, a zero day
+    assert daily[T - dt.timedelta(days=5)] == (Decimal("100.00"), 1, 1)
+    assert sum(1 for v in daily.values() if v[1]) == 6        # T, T-3, T-5, T-20, T-40, T-364
+    assert sum(v[0] for v in daily.values()) == Decimal("740.00")
+    monthly = run_model(conn, "monthly_gmv", as_of=T, days=365)
+    assert [r["month"] for r in monthly] == [dt.date(2024, m, 1) for m in range(1, 13)]
+    by_month = {r["month"]: (r["gmv"], r["orders"], r["buyers"]) for r in monthly}
+    for m in range(2, 11):                                    # Feb .. Oct 2024: no purchase
+        assert by_month[dt.date(2024, m, 1)] == (0, 0, 0), m
+
+
+def test_daily_and_monthly_gmv_calendar_stops_where_the_orders_do(conn):
+    # a window longer than the data: the calendar starts on the first pay date (T-365, o4), not at T-799
+    rows = run_model(conn, "daily_gmv", as_of=T, days=800)
+    assert rows[0]["day"] == T - dt.timedelta(days=365) and rows[0]["orders"] == 1 and len(rows) == 366
+    assert [r["month"] for r in run_model(conn, "monthly_gmv", as_of=T, days=800)] == \
+        [dt.date(2024, m, 1) for m in range(1, 13)]          # T-365 = 2024-01-01: no empty 2022/2023 months
+    # a snapshot after the last order: no made-up zero days after it
+    assert run_model(conn, "daily_gmv", as_of=T + dt.timedelta(days=5), days=10)[-1]["day"] == T
+    # a window before the first order, and a workspace without orders: no rows
+    assert run_model(conn, "daily_gmv", as_of=T - dt.timedelta(days=400), days=30) == []
+    assert run_model(conn, "monthly_gmv", as_of=T - dt.timedelta(days=400), days=30) == []
+    conn.execute("DELETE FROM orders")
+    assert run_model(conn, "daily_gmv", as_of=T, days=30) == []
+    assert run_model(conn, "monthly_gmv", as_of=T, days=30) == []
+
+
 def test_channel_mix_golden(conn):
     rows = {r["channel"]: r for r in run_model(conn, "channel_mix", as_of=T, days=365)}
     assert rows["search"]["gmv"] == Decimal("150.00") and rows["search"]["channel_group"] == "onsite_free"

@@ -1,6 +1,6 @@
 """The 12 GAIN indicators (天猫快消 × 欧泰谱 2025 CLTV health model), each with numerator and denominator.
 
-Definitions: ``shared/spec/DOMAIN.md`` §4.1 (what is published [S14]) and §4.2 (siyu's exact operational rules,
+Definitions: ``docs/gain.md`` §GAIN (what is published [S14]) and §The 12 indicators (siyu's exact operational rules,
 all PROP: the white paper's formulas are not public). SQL: ``sql/gain_indicators.sql`` (one pass for the 12
 values) and ``sql/gain_g3_channels.sql`` (G3 by acquisition channel).
 """
@@ -19,7 +19,7 @@ from siyu.engine.dates import as_date, default_as_of
 if TYPE_CHECKING:
     from siyu.workspace import Workspace
 
-__all__ = ["DIMENSIONS", "INDICATORS", "Indicator", "g3_by_channel", "indicators_at"]
+__all__ = ["DIMENSIONS", "INDICATORS", "Indicator", "g3_by_channel", "indicator_windows", "indicators_at"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,34 @@ def indicators_at(ws: "Workspace", as_of: dt.date | str | None = None) -> dict[s
     out["vip88_buyer_share"] = {"value": ratio(row["vip88_num"], row["vip88_den"]), "numerator": row["vip88_num"],
                                 "denominator": row["vip88_den"]}
     return out
+
+
+def indicator_windows(ws: "Workspace", t: dt.date) -> dict[str, Any]:
+    """Per indicator, the look-back windows of the logs its value at ``t`` reads (``sql/gain_indicators.sql``).
+
+    A new buyer's look-back (``new_cust_lookback_days``) extends its window; I1's "first purchase before T−364"
+    is read as a year of orders before W365 (siyu); members, follows, products and tags are state (no window).
+    Returns ``{"G1": Windows, …}`` for :func:`siyu.assets.fast.uncovered`.
+    """
+    from siyu.assets.fast import merge_windows, stage_windows, windows
+
+    m = ws.config.model
+    lb = m.new_cust_lookback_days
+    internal = ws.config.gain.audience_mode == "internal"
+    recent = windows(t, orders=[90])
+    base = windows(t, orders=[455, 90]) if internal else recent
+    w365 = windows(t, orders=[365])
+    return {
+        "G1": windows(t, orders=[30 + lb, 30], events=[30 + 14]),
+        "G2": windows(t, orders=[90 + lb, 90]),
+        "G3": windows(t, orders=[455 + lb, 90]),
+        "A1": base, "A2": base,
+        "A3": merge_windows(stage_windows(m, t - dt.timedelta(days=90)), recent) if internal else recent,
+        "I1": windows(t, orders=[365 + lb, 365]),
+        "I2": windows(t, orders=[30], events=[30]),
+        "I3": windows(t, reach_log=[m.reach_days]),
+        "N1": w365, "N2": w365, "N3": w365,
+    }
 
 
 def g3_by_channel(ws: "Workspace", as_of: dt.date | str | None = None) -> dict[str, Any]:

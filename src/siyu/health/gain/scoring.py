@@ -1,8 +1,8 @@
 """GAIN scores: indicator scores in baseline or target mode, dimension scores, the GAIN score, the trend.
 
-DOMAIN.md §4.3 (PROP): an indicator score is in [0, 100]; *baseline* mode places the current value within the
+docs/gain.md §Scores (PROP): an indicator score is in [0, 100]; *baseline* mode places the current value within the
 brand's own trailing monthly values (50 = typical for this brand), *target* mode is linear between a
-merchant-set floor (0) and target (100), clipped. DOMAIN.md proposes baseline as the default; siyu scores in
+merchant-set floor (0) and target (100), clipped. Baseline is the usual proposal for a default; siyu scores in
 target mode by default (with reference floors and targets, ``[gain].targets``) because a baseline score
 compares a brand only with itself: a store that has always been weak scores 50, and two stores cannot be
 compared. Both scores are always reported (``score`` in the configured mode, ``baseline_score`` beside it). Dimension score = mean of its indicator scores; GAIN score =
@@ -13,6 +13,12 @@ siyu's choices: the monthly values are taken at the last day of each of the ``ba
 before the snapshot; the percentile is the mid-rank one, ``100 · (#below + ½ #equal) / n``, over the months with
 a value; fewer than 3 such months give no baseline score (None), and a dimension or GAIN score averages the
 scores that exist.
+
+Comparability (siyu): a trend value whose look-back windows the logs do not cover (a window starting before
+the first row of orders, events or reach_log, or after the last; :func:`siyu.assets.fast.uncovered` with
+:func:`siyu.health.gain.indicators.indicator_windows`) is not comparable: its value is None with a reason. Such
+months never enter a baseline; when the current value itself is not comparable it keeps its value and target
+score, flagged, but gets no baseline score.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from siyu._exceptions import ConfigError
 from siyu.engine.dates import default_as_of
-from siyu.health.gain.indicators import DIMENSIONS, INDICATORS, indicators_at
+from siyu.health.gain.indicators import DIMENSIONS, INDICATORS, indicator_windows, indicators_at
+from siyu.metrics.ratio import ratio
 
 if TYPE_CHECKING:
     from siyu.workspace import Workspace
@@ -41,10 +48,26 @@ def month_ends(as_of: dt.date, months: int) -> list[dt.date]:
 
 
 def trend(ws: "Workspace", as_of: dt.date | str | None = None, months: int | None = None) -> list[dict[str, Any]]:
-    """Every indicator as a monthly series: values at the month ends before ``as_of``, then at ``as_of``."""
+    """Every indicator as a monthly series: values at the month ends before ``as_of``, then at ``as_of``.
+
+    Each indicator of a point also has ``comparable`` and ``reason``; a value whose windows the data do not cover
+    is None (its numerator and denominator stay as computed), see the module docstring.
+    """
+    from siyu.assets.fast import data_coverage, uncovered
+
     t = default_as_of(ws, as_of)
     n = months or ws.config.gain.baseline_months
-    return [{"date": d, "indicators": indicators_at(ws, d)} for d in [*month_ends(t, n), t]]
+    cov = data_coverage(ws)
+    out = []
+    for d in [*month_ends(t, n), t]:
+        values, needs = indicators_at(ws, d), indicator_windows(ws, d)
+        for k in INDICATORS:
+            reason = uncovered(cov, needs[k])
+            values[k] = {**values[k], "comparable": reason is None, "reason": reason}
+            if reason is not None:
+                values[k]["value"] = None
+        out.append({"date": d, "indicators": values})
+    return out
 
 
 def indicator_score(value: float | None, history: list[float | None], *, mode: str,
@@ -83,8 +106,10 @@ def gain(ws: "Workspace", as_of: dt.date | str | None = None, *, series: list[di
     -------
     dict
         ``{"as_of", "mode", "score", "dimensions": {"G": x, …}, "weakest_dimension", "weights",
-        "indicators": {"G1": {"name_zh", "name_en", "dimension", "value", "numerator", "denominator", "score"}, …},
-        "vip88_buyer_share", "trend"}``.
+        "indicators": {"G1": {"name_zh", "name_en", "dimension", "value", "numerator", "denominator", "comparable",
+        "reason", "score", "baseline_score", "target"}, …}, "vip88_buyer_share", "trend"}``; each trend point is
+        ``{"date", "G1": value, …, "reasons": {indicator: reason}}`` with a None value for every indicator in
+        ``reasons`` (not comparable).
     """
     t = default_as_of(ws, as_of)
     cfg = ws.config.gain
@@ -97,11 +122,15 @@ def gain(ws: "Workspace", as_of: dt.date | str | None = None, *, series: list[di
     history = series[:-1]
     indicators: dict[str, Any] = {}
     for k, ind in INDICATORS.items():
-        hist = [h["indicators"][k]["value"] for h in history]
-        indicators[k] = {"name_zh": ind.name_zh, "name_en": ind.name_en, "dimension": ind.dimension, **now[k],
-                         "score": indicator_score(now[k]["value"], hist, mode=cfg.score_mode, target=cfg.targets.get(k)),
-                         "baseline_score": indicator_score(now[k]["value"], hist, mode="baseline"),
-                         "target": cfg.targets.get(k)}
+        cur = {"comparable": True, "reason": None, **now[k]}
+        if not cur["comparable"]:  # the current value is reported (flagged), but compared with no month
+            cur["value"] = ratio(cur["numerator"], cur["denominator"], growth=k == "G3")
+        hist = [h["indicators"][k]["value"] for h in history if h["indicators"][k].get("comparable", True)]
+        base = indicator_score(cur["value"], hist, mode="baseline") if cur["comparable"] else None
+        score = base if cfg.score_mode == "baseline" else indicator_score(cur["value"], hist, mode=cfg.score_mode,
+                                                                           target=cfg.targets.get(k))
+        indicators[k] = {"name_zh": ind.name_zh, "name_en": ind.name_en, "dimension": ind.dimension, **cur,
+                         "score": score, "baseline_score": base, "target": cfg.targets.get(k)}
     dims = {d: _mean([v["score"] for v in indicators.values() if v["dimension"] == d]) for d in DIMENSIONS}
     weights = dict(zip(DIMENSIONS, ws.config.model.gain_weights))
     scored = {d: s for d, s in dims.items() if s is not None}
@@ -110,4 +139,6 @@ def gain(ws: "Workspace", as_of: dt.date | str | None = None, *, series: list[di
     weakest = min(scored, key=lambda d: scored[d]) if scored else None
     return {"as_of": t, "mode": cfg.score_mode, "score": score, "dimensions": dims, "weakest_dimension": weakest,
             "weights": weights, "indicators": indicators, "vip88_buyer_share": now["vip88_buyer_share"],
-            "trend": [{"date": s["date"], **{k: s["indicators"][k]["value"] for k in INDICATORS}} for s in series]}
+            "trend": [{"date": s["date"], **{k: s["indicators"][k]["value"] for k in INDICATORS},
+                       "reasons": {k: s["indicators"][k]["reason"] for k in INDICATORS
+                                   if not s["indicators"][k].get("comparable", True)}} for s in series]}

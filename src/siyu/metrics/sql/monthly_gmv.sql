@@ -1,14 +1,36 @@
 -- name: monthly_gmv
--- grain: one row per calendar month (local time) in the window ending $as_of
+-- grain: one row per calendar month (local time) of the window ending $as_of that the orders cover (first to last pay date); 0 in a month without a purchase
 -- params: as_of, days
 -- columns: month DATE, gmv DECIMAL, orders BIGINT, buyers BIGINT
--- source: DOMAIN.md §0 (purchase = order with refund_amount < amount; spend net of refunds)
-SELECT CAST(date_trunc('month', CAST(paid_at AS DATE)) AS DATE) AS month,
-       sum(amount - coalesce(refund_amount, 0)) AS gmv,
-       count(*) AS orders,
-       count(DISTINCT user_id) AS buyers
-FROM orders
-WHERE coalesce(refund_amount, 0) < amount
-  AND CAST(paid_at AS DATE) BETWEEN CAST($as_of AS DATE) - CAST($days AS INTEGER) + 1 AND CAST($as_of AS DATE)
-GROUP BY 1
+-- source: docs/data.md §Purchases (purchase = order with refund_amount < amount; spend net of refunds)
+-- The months are those of W(days) cut to the dates of the orders table, as in daily_gmv.
+WITH covered AS (   -- first and last pay date of the orders table (NULL when it is empty)
+    SELECT min(CAST(paid_at AS DATE)) AS first_day, max(CAST(paid_at AS DATE)) AS last_day FROM orders
+),
+bounds AS (
+    SELECT greatest(CAST($as_of AS DATE) - CAST($days AS INTEGER) + 1, first_day) AS lo,
+           least(CAST($as_of AS DATE), last_day) AS hi
+    FROM covered WHERE first_day IS NOT NULL
+),
+calendar AS (
+    SELECT CAST(r.m AS DATE) AS month
+    FROM bounds, range(date_trunc('month', bounds.lo), date_trunc('month', bounds.hi) + INTERVAL 1 DAY,
+                       INTERVAL 1 MONTH) r(m)
+    WHERE bounds.lo <= bounds.hi
+),
+sales AS (
+    SELECT CAST(date_trunc('month', CAST(paid_at AS DATE)) AS DATE) AS month,
+           sum(amount - coalesce(refund_amount, 0)) AS gmv,
+           count(*) AS orders,
+           count(DISTINCT user_id) AS buyers
+    FROM orders
+    WHERE coalesce(refund_amount, 0) < amount
+      AND CAST(paid_at AS DATE) BETWEEN CAST($as_of AS DATE) - CAST($days AS INTEGER) + 1 AND CAST($as_of AS DATE)
+    GROUP BY 1
+)
+SELECT c.month,
+       coalesce(s.gmv, 0) AS gmv,
+       coalesce(s.orders, 0) AS orders,
+       coalesce(s.buyers, 0) AS buyers
+FROM calendar c LEFT JOIN sales s USING (month)
 ORDER BY 1

@@ -78,6 +78,17 @@ def fast_section(snap: dict[str, Any]) -> Section:
     fig.update_layout(title="FAST 数量指标 F (AIPL total) and S (members)", barmode="group")
     table = _table(rows, [("metric", "指标 Metric"), ("value", "当前 Now"), ("previous", "上期 Previous"),
                           ("pop", "环比 PoP"), ("yoy", "同比 YoY")])
+    # a change the loaded data cannot compare shows "–"; the note says which log is missing
+    notes: dict[str, list[str]] = {}
+    for k in FAST_LABELS:
+        for kind, label in (("pop", "环比 PoP"), ("yoy", "同比 YoY")):
+            c = res["change"][k][kind]
+            if c.get("comparable", True) is False:
+                notes.setdefault(f"{label}: {c.get('reason') or ''}", []).append(k)
+    if notes:
+        table += ("<p class='note' id='fast-not-comparable'>– 不可比 Not comparable (the loaded data do not cover the "
+                  "look-back windows of both snapshots): "
+                  + "; ".join(f"{html.escape(', '.join(ks))} {html.escape(why)}" for why, ks in notes.items()) + "</p>")
     return Section(id="fast", title_zh="FAST 消费者运营健康度", title_en="FAST", html=figure_html(fig, "chart-fast") + table)
 
 

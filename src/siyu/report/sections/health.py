@@ -7,7 +7,7 @@ from typing import Any
 
 from siyu.report.page import Section, figure_html, register_section
 
-_HANDBOOK = {"revisit": 2.5, "browse_depth": 1.8, "kedanjia": 2.7, "repeat_rate": 1.37}  # DOMAIN.md §10 #2–#5
+_HANDBOOK = {"revisit": 2.5, "browse_depth": 1.8, "kedanjia": 2.7, "repeat_rate": 1.37}  # docs/gain.md §Reference figures #2–#5
 
 
 def _num(v: Any, spec: str) -> str:
@@ -37,12 +37,18 @@ def gain_section(snap: dict[str, Any]) -> Section:
     radar12.update_layout(title="12 项指标得分 Indicator scores", polar={"radialaxis": {"range": [0, 100]}})
     rows = "".join(
         f"<tr><td>{k}</td><td>{html.escape(v['name_zh'])}<br><small>{html.escape(v['name_en'])}</small></td>"
-        f"<td class='num'>{_num(v['value'], '.1%')}</td><td class='num'>{v['numerator']:,} / {v['denominator']:,}</td>"
+        f"<td class='num'>{_num(v['value'], '.1%')}{'' if v.get('comparable', True) else ' †'}</td>"
+        f"<td class='num'>{v['numerator']:,} / {v['denominator']:,}</td>"
         f"<td class='num'>{_num(v['score'], '.0f')}</td><td class='num'>{_num(v['baseline_score'], '.0f')}</td></tr>"
         for k, v in g["indicators"].items())
+    flagged = [(k, v["reason"]) for k, v in g["indicators"].items() if not v.get("comparable", True)]
     table = ("<table class='grid' id='gain-indicators'><thead><tr><th>#</th><th>指标 Indicator</th><th>值 Value</th>"
              "<th>分子/分母 Num./den.</th><th>得分 Score</th><th>自身基线 Baseline</th></tr></thead>"
              f"<tbody>{rows}</tbody></table>")
+    if flagged:
+        table += ("<p class='note' id='gain-not-comparable'>† 数据覆盖不足，不可比（无基线得分） Not comparable: the loaded "
+                  "data do not cover this value's look-back windows (no baseline score) — "
+                  + "; ".join(f"{k}: {html.escape(r or '')}" for k, r in flagged) + "</p>")
     items = "".join(
         f"<li><b>{html.escape(d['indicator'])} {html.escape(d['name_zh'])} · {html.escape(d['name_en'])}</b> "
         f"(score {_num(d['score'], '.0f')}, LINK+ {d['link_step']}): {html.escape(d['action_zh'])}<br>"
@@ -54,11 +60,20 @@ def gain_section(snap: dict[str, Any]) -> Section:
     dates = [t["date"] for t in g["trend"]]
     for i, d in enumerate(dims):
         for k in (k for k, ind in INDICATORS.items() if ind.dimension == d):
-            trend.add_trace(go.Scatter(x=dates, y=[t[k] for t in g["trend"]], mode="lines+markers",
+            # a month that is not comparable has a None value: a gap in the line, never a zero
+            trend.add_trace(go.Scatter(x=dates, y=[t[k] for t in g["trend"]], mode="lines+markers", connectgaps=False,
                                        name=f"{k} {INDICATORS[k].name_zh}"), row=i // 2 + 1, col=i % 2 + 1)
     trend.update_layout(title="指标月度趋势 Monthly trend of every indicator", height=620)
+    gaps: dict[str, list[Any]] = {}
+    for t in g["trend"]:
+        for k, reason in t.get("reasons", {}).items():
+            gaps.setdefault(k, []).append((t["date"], reason))
+    gap_html = ("<p class='note' id='gain-trend-gaps'>断点 = 不可比的月份 Gaps are months that are not comparable "
+                "(the loaded data do not cover their look-back windows): "
+                + "; ".join(f"{k} × {len(v)} (e.g. {html.escape(str(v[-1][0]))}: {html.escape(v[-1][1] or '')})"
+                            for k, v in gaps.items()) + "</p>") if gaps else ""
     html_out = (figure_html(radar, "chart-gain-radar") + figure_html(radar12, "chart-gain-indicators") + table
-                + diag_html + figure_html(trend, "chart-gain-trend"))
+                + diag_html + figure_html(trend, "chart-gain-trend") + gap_html)
     return Section(id="gain", title_zh="GAIN 用户价值健康度", title_en="GAIN CLTV health", html=html_out)
 
 
@@ -86,7 +101,7 @@ def link_section(snap: dict[str, Any]) -> Section:
     bars = go.Figure([
         go.Bar(name="本店 this store (关系用户 ÷ 大盘)", x=[labels[k] for k in keys],
                y=[(mult[k]["value"] if isinstance(mult[k], dict) else mult[k]) or 0 for k in keys], marker_color="#ff5000"),
-        go.Bar(name="手册参考 handbook (DOMAIN.md §10)", x=[labels[k] for k in keys], y=[_HANDBOOK[k] for k in keys],
+        go.Bar(name="手册参考 handbook (docs/gain.md)", x=[labels[k] for k in keys], y=[_HANDBOOK[k] for k in keys],
                marker_color="#cccccc")])
     bars.update_layout(title="关系用户 vs 大盘 倍数 Relationship-vs-大盘 multiples", barmode="group")
     share = res.get("relationship_gmv_share")

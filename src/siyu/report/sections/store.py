@@ -13,17 +13,23 @@ def sales_section(snap: dict[str, Any]) -> Section:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
+    # the daily and monthly series have a row (0) for every day / month the orders cover, so a line never
+    # bridges days without sales; dates are formatted as dates, never as times of day
     daily = snap["summary"]["daily"]
-    fig_d = go.Figure(go.Scatter(x=[r["day"] for r in daily], y=[float(r["gmv"]) for r in daily], mode="lines",
+    fig_d = go.Figure(go.Scatter(x=[r["day"] for r in daily], y=[float(r["gmv"]) for r in daily],
+                                 mode="lines" if len(daily) > 1 else "markers",
                                  name="GMV 成交额", line=dict(color="#ff5000")))
     fig_d.update_layout(title="每日成交额 Daily GMV", yaxis_title="GMV")
+    fig_d.update_xaxes(type="date", tickformat="%Y-%m-%d", **({"dtick": 86_400_000} if len(daily) <= 14 else {}))
     monthly = snap["summary"]["monthly"]
+    months = [r["month"].strftime("%Y-%m") if hasattr(r["month"], "strftime") else str(r["month"])[:7]
+              for r in monthly]
     fig_m = make_subplots(specs=[[{"secondary_y": True}]])
-    fig_m.add_trace(go.Bar(x=[r["month"] for r in monthly], y=[float(r["gmv"]) for r in monthly],
-                           name="成交额 GMV", marker_color="#ff9000"))
-    fig_m.add_trace(go.Scatter(x=[r["month"] for r in monthly], y=[r["buyers"] for r in monthly],
+    fig_m.add_trace(go.Bar(x=months, y=[float(r["gmv"]) for r in monthly], name="成交额 GMV", marker_color="#ff9000"))
+    fig_m.add_trace(go.Scatter(x=months, y=[r["buyers"] for r in monthly],
                                name="购买人数 Buyers", mode="lines+markers", line=dict(color="#333")), secondary_y=True)
     fig_m.update_layout(title="月度成交额与购买人数 Monthly GMV and buyers")
+    fig_m.update_xaxes(type="category")  # one label per month ("2024-10"), even for a single month
     return Section(id="sales", title_zh="销售趋势", title_en="Sales trend",
                    html=figure_html(fig_d, "chart-daily-gmv") + figure_html(fig_m, "chart-monthly-gmv"))
 
