@@ -41,6 +41,20 @@ LOG_BOUND = 25.0
 # reading and checking a summary
 # --------------------------------------------------------------------------------------------------------------
 
+_ARROW_NUMBERS = {"double": np.float64, "float": np.float32, "int64": np.int64, "int32": np.int32, "int16": np.int16,
+                  "int8": np.int8, "uint64": np.uint64, "uint32": np.uint32, "uint16": np.uint16, "uint8": np.uint8}
+
+
+def _arrow_numbers(arr: Any) -> np.ndarray:
+    """A numeric Arrow array without nulls as float64, read from its data buffer (pyarrow's ``to_numpy`` imports
+    pandas, a fifth of a second of a command's start-up); other arrays through ``to_numpy``."""
+    dtype = _ARROW_NUMBERS.get(str(arr.type))
+    if dtype is None or arr.null_count:
+        return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.float64)
+    data = np.frombuffer(arr.buffers()[1], dtype=dtype, count=arr.offset + len(arr))[arr.offset:]
+    return data.astype(np.float64)
+
+
 def _column(summary: Any, name: str) -> np.ndarray:
     if hasattr(summary, "column_names") and hasattr(summary, "column"):  # pyarrow Table / RecordBatch
         if name not in summary.column_names:
@@ -48,7 +62,8 @@ def _column(summary: Any, name: str) -> np.ndarray:
         col = summary.column(name)
         if col.null_count:
             raise InsufficientDataError(f"summary column {name!r}: {col.null_count} missing values")
-        return np.asarray(col.to_numpy(), dtype=np.float64)
+        parts = [_arrow_numbers(c) for c in getattr(col, "chunks", [col])]
+        return np.concatenate(parts) if len(parts) != 1 else parts[0]
     try:
         col = summary[name]
     except (KeyError, IndexError, ValueError) as exc:
@@ -181,8 +196,8 @@ def _hyp2f1_series(p: np.ndarray, q: np.ndarray, c: np.ndarray, z: np.ndarray, m
 # distinct tuples
 # --------------------------------------------------------------------------------------------------------------
 
-def collapse(columns: Sequence[np.ndarray], weights: np.ndarray | None = None
-             ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+def collapse(columns: Sequence[np.ndarray], weights: np.ndarray | None = None, *, with_inverse: bool = True
+             ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None]:
     """Distinct rows of ``columns`` with their total weight.
 
     Parameters
@@ -198,12 +213,17 @@ def collapse(columns: Sequence[np.ndarray], weights: np.ndarray | None = None
         The distinct tuples, one array per column, sorted.
     counts : numpy.ndarray
         Total weight of each distinct tuple (int64 without ``weights``).
-    inverse : numpy.ndarray
-        Index of each input row's tuple, so ``distinct[k][inverse] == columns[k]``.
+    inverse : numpy.ndarray or None
+        Index of each input row's tuple, so ``distinct[k][inverse] == columns[k]`` (None when not
+        ``with_inverse``: then the rows are grouped by one integer key per row, which needs no pandas).
     """
     n = len(columns[0])
     if n == 0:
         return [c[:0] for c in columns], np.zeros(0), np.zeros(0, np.int64)
+    if not with_inverse:
+        found = _distinct(columns, weights)
+        if found is not None:
+            return found[0], found[1], None
     import pandas as pd
 
     # hash-based grouping (pandas) is ~3x faster than sorting a million tuples; only the distinct ones are sorted
@@ -223,6 +243,33 @@ def collapse(columns: Sequence[np.ndarray], weights: np.ndarray | None = None
     else:
         counts = np.bincount(inverse, weights=weights, minlength=len(first))
     return [d[order] for d in distinct], counts, inverse
+
+
+def _distinct(columns: Sequence[np.ndarray], weights: np.ndarray | None) -> tuple[list[np.ndarray], np.ndarray]:
+    """Sorted distinct rows and their total weight through one integer key per row (no pandas), or None.
+
+    Each column is replaced by the rank of its value among the column's distinct values; the ranks combine into
+    one int64 key whose order is the rows' lexicographic order, so one ``numpy.unique`` of the keys gives the
+    sorted distinct rows. Returns None when the key would not fit in 63 bits.
+    """
+    key = np.zeros(len(columns[0]), np.int64)
+    uniques, size = [], 1
+    for c in columns:
+        u, inv = np.unique(c, return_inverse=True)
+        size *= len(u)
+        if size >= 2**62:
+            return None
+        uniques.append(u)
+        key = key * len(u) + inv.reshape(-1)
+    keys, inverse = np.unique(key, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    counts = (np.bincount(inverse, minlength=len(keys)) if weights is None
+              else np.bincount(inverse, weights=weights, minlength=len(keys)))
+    distinct = []
+    for u in reversed(uniques):
+        distinct.append(u[keys % len(u)])
+        keys = keys // len(u)
+    return distinct[::-1], counts
 
 
 def distinct_values(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -284,7 +331,8 @@ def standard_errors(loglik: LogLik, theta: np.ndarray, data: Sequence[np.ndarray
 
 def maximise(loglik: LogLik, theta0: np.ndarray, data: Sequence[np.ndarray], w: np.ndarray, *,
              penalizer: float = 0.0, tol: float = 1e-10, max_iter: int = 1000, search: bool = True,
-             polish: bool = True, newton_tol: float = 1e-12) -> tuple[np.ndarray, bool, int, np.ndarray | None]:
+             polish: bool = True, newton_tol: float = 1e-12, hessian0: np.ndarray | None = None
+             ) -> tuple[np.ndarray, bool, int, np.ndarray | None]:
     """Maximise the mean of ``loglik`` minus ``penalizer · Σ exp(2 θ)`` over the log-parameters ``θ``.
 
     BFGS with the analytic gradient (L-BFGS-B bounded to ``|θ| ≤ 25`` when BFGS fails or leaves the bounds), then
@@ -293,7 +341,8 @@ def maximise(loglik: LogLik, theta0: np.ndarray, data: Sequence[np.ndarray], w: 
     (the published three-decimal values and a reference implementation's log-likelihood need it). With
     ``search=False`` the quasi-Newton search is skipped: ``theta0`` is taken as near the maximum (the optimum of a
     subsample, see :func:`warm_start`) and only the Newton steps run, until a step is below ``newton_tol``; with
-    ``polish=False`` the Newton steps are skipped.
+    ``polish=False`` the Newton steps are skipped. ``hessian0``, when given, is the Hessian of the total
+    log-likelihood the Newton steps use instead of computing one (it is not returned for standard errors).
 
     Returns
     -------
@@ -337,8 +386,11 @@ def maximise(loglik: LogLik, theta0: np.ndarray, data: Sequence[np.ndarray], w: 
     f, g = objective(theta)
     hess_ll, at = None, theta
     if polish and np.isfinite(f) and np.max(np.abs(g)) > 1e-14:
-        with np.errstate(all="ignore"):
-            hess_ll = _hessian(loglik, theta, data, w)
+        if hessian0 is None:
+            with np.errstate(all="ignore"):
+                hess_ll = _hessian(loglik, theta, data, w)
+        else:
+            hess_ll, at = hessian0, np.full_like(theta, np.inf)  # an estimate: never handed on to the SEs
         hess = -hess_ll / total + np.diag(4 * penalizer * np.exp(2 * theta))
         try:
             np.linalg.cholesky(hess)
@@ -370,16 +422,23 @@ def warm_start(loglik: LogLik, theta0: np.ndarray, data: Sequence[np.ndarray], w
     The quasi-Newton search costs 20–40 likelihood evaluations; on every ``k``-th distinct tuple (about 50,000 of
     them, weights kept: the tuples are sorted, so this is a systematic sample across frequencies) it costs a
     fraction of one full evaluation each. From the subsample's maximum, which lies within sampling error of the
-    full one, Newton steps on the full data's Hessian (:func:`maximise` with ``search=False``) converge in a few
-    evaluations to the same maximum, to the same tolerance.
+    full one, Newton steps (:func:`maximise` with ``search=False``) converge in a few evaluations to the same
+    maximum, to the same tolerance; their Hessian is the subsample's, scaled to the full weight (Newton with an
+    approximate Hessian converges linearly, at a rate set by the approximation's relative error, a few per cent).
     """
     n = len(w)
     k = int(np.ceil(n / (WARM_MIN // 3)))
     sub = [d[::k] for d in data]
-    theta_s, ok, n_iter, _ = maximise(loglik, theta0, sub, w[::k], polish=False, **{**opts, "tol": 1e-7})
+    w_sub = w[::k]
+    theta_s, ok, n_iter, _ = maximise(loglik, theta0, sub, w_sub, polish=False, **{**opts, "tol": 1e-7})
     if not ok:
         return None
-    theta, converged, _, hess = maximise(loglik, theta_s, data, w, search=False, newton_tol=1e-10, **opts)
+    with np.errstate(all="ignore"):  # the subsample's Hessian, scaled to the full weight, steers the Newton steps
+        h0 = _hessian(loglik, theta_s, sub, w_sub) * (float(w.sum()) / float(w_sub.sum()))
+    if not np.all(np.isfinite(h0)):
+        return None
+    theta, converged, _, hess = maximise(loglik, theta_s, data, w, search=False, newton_tol=1e-10, hessian0=h0,
+                                         **opts)
     return (theta, converged, n_iter, hess) if converged else None
 
 
@@ -493,7 +552,7 @@ class ClvModel:
         cols = [c[keep] for c in cols]
         if len(cols[0]) == 0:
             raise InsufficientDataError(f"{type(self).__name__}: no customers to fit")
-        distinct, w, _ = collapse(cols, wts)
+        distinct, w, _ = collapse(cols, wts, with_inverse=False)
         w = w.astype(np.float64)
         self._check_sufficient(distinct, w)
         start = np.asarray(self._start(distinct, w), dtype=np.float64)
