@@ -73,18 +73,21 @@ def contract_reference() -> str:
 
 
 def config_reference() -> str:
-    """Markdown table of every setting of ``siyu.toml`` with its default and meaning."""
-    from siyu.config import SiyuConfig
+    """Markdown table of every setting of ``siyu.toml`` with its default (as written in TOML) and meaning."""
+    from siyu.config import SiyuConfig, _toml_value
 
+    defaults = SiyuConfig().model_dump(mode="json")  # default factories called; tuples as lists
     lines = ["| section | key | default | meaning |", "|---|---|---|---|"]
     for section, field in SiyuConfig.model_fields.items():
-        model = field.annotation
-        for name, f in model.model_fields.items():
-            default = f.default
-            if isinstance(default, tuple):
-                default = list(default)
-            lines.append(f"| `[{section}]` | `{name}` | `{default!r}` | {f.description} |".replace("'", '"'))
+        for name, f in field.annotation.model_fields.items():
+            default = _toml_value(defaults[section][name])
+            lines.append(f"| `[{section}]` | `{name}` | `{_cell(default)}` | {_cell(f.description or '')} |")
     return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    """``text`` safe inside a Markdown table cell (a ``|`` would end the cell)."""
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 _BLOCKS = {"cli": cli_reference, "contract": contract_reference, "config": config_reference}

@@ -33,7 +33,7 @@ def _version(value: bool) -> None:
 def _root(ctx: typer.Context,
           workspace: Annotated[Optional[Path], typer.Option(
               "--workspace", "-w", envvar="SIYU_WORKSPACE",
-              help="Workspace directory [default: ./siyu-workspace].")] = None,
+              help="Workspace directory. \\[default: ./siyu-workspace]")] = None,
           version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                                 help="Show the version and exit.")] = False) -> None:
     ctx.obj = workspace

@@ -1,11 +1,12 @@
 """What every command of the ``siyu`` CLI shares: consoles, output formats, common options, the workspace.
 
 A command is parse → call → format: it parses its options (the common ones are defined here once), calls
-the core, and prints through :func:`emit` (tables, JSON or CSV).
+the core, and prints through :func:`emit` (tables, JSON or CSV) and :func:`show` (tables for people).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from typing import Annotated, Any, Optional
@@ -14,7 +15,7 @@ import typer
 from rich.console import Console
 
 __all__ = ["AsOf", "FileFmt", "Fmt", "FormatOpt", "From", "PerUser", "ReportFmt", "console", "counts_rows", "emit",
-           "err", "per_user_rows", "progress", "workspace"]
+           "err", "per_user_rows", "progress", "show", "workspace"]
 
 console = Console()
 err = Console(stderr=True)
@@ -38,7 +39,7 @@ class FileFmt(str, Enum):
 
 
 FormatOpt = Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")]
-AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Snapshot date YYYY-MM-DD [default: last pay date].")]
+AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Snapshot date YYYY-MM-DD. \\[default: last pay date]")]
 From = Annotated[Optional[str], typer.Option("--from", help="Earlier date YYYY-MM-DD for transitions / flows.")]
 PerUser = Annotated[bool, typer.Option("--per-user", help="One row per user instead of counts.")]
 
@@ -50,21 +51,51 @@ def workspace(ctx: typer.Context):
     return Workspace(ctx.find_root().obj)
 
 
-def emit(obj: Any, fmt: Fmt, *, title: str | None = None) -> None:
-    """Print ``obj``: JSON for any object; a table or CSV for a list of rows."""
+#: the widest a table is printed when stdout is not a terminal and $COLUMNS is not set
+PIPE_MAX_WIDTH = 1000
+
+
+def show(*renderables: Any, out: Console | None = None) -> None:
+    """Print tables for people on ``out`` (default: stdout).
+
+    On a terminal, or with ``$COLUMNS`` set, at that width (a :class:`~siyu.cli._render.RowTable` too wide for it
+    wraps its text or turns to one block per row). Piped or redirected without ``$COLUMNS`` (where rich would
+    assume 80 columns), at the width the widest table needs, so that nothing is wrapped or cut.
+    """
+    from siyu.cli._render import RowTable
+
+    out = out or console
+    if not out.is_terminal and not os.environ.get("COLUMNS", "").strip().isdigit():
+        need = max((r.natural_width() for r in renderables if isinstance(r, RowTable)), default=0)
+        if need > out.width:
+            out = Console(file=out.file, width=min(need, PIPE_MAX_WIDTH))
+    for r in renderables:
+        out.print(r)
+
+
+def emit(obj: Any, fmt: Fmt, *, title: str | None = None, **table: Any) -> None:
+    """Print ``obj``: JSON for any object; a table or CSV for a list of rows.
+
+    ``table`` goes to :func:`~siyu.cli._render.render_rows` (``columns``, ``table_columns``, ``headers``,
+    ``kinds``).
+    """
     from siyu.cli._render import render_rows, to_json
 
     if fmt is Fmt.json:
         print(to_json(obj))
     elif isinstance(obj, list):
-        out = render_rows(obj, fmt.value, title=title)
-        print(out, end="") if isinstance(out, str) else console.print(out)
+        out = render_rows(obj, fmt.value, title=title, **table)
+        print(out, end="") if isinstance(out, str) else show(out)
     else:
         raise AssertionError("non-list objects are printed as JSON only")
 
 
-def per_user_rows(table: Any, fmt: Fmt, columns: list[str]) -> None:
-    """Print a per-user Arrow table: every row as CSV or JSON, the first 50 as a table."""
+def per_user_rows(table: Any, fmt: Fmt, columns: list[str],
+                  labels: dict[str, dict[str, tuple[str, str]]] | None = None) -> None:
+    """Print a per-user Arrow table: every row as CSV or JSON, the first 50 as a table.
+
+    ``labels`` (column -> code -> (Chinese, English)) label the codes of the table; CSV and JSON keep the codes.
+    """
     table = table.select(columns)
     if fmt is Fmt.csv:
         import csv
@@ -76,9 +107,13 @@ def per_user_rows(table: Any, fmt: Fmt, columns: list[str]) -> None:
     elif fmt is Fmt.json:
         emit(table.to_pylist(), fmt)
     else:
-        from siyu.cli._render import plural
+        from siyu.cli._render import bilingual, plural
 
         rows = table.slice(0, 50).to_pylist()
+        for r in rows:
+            for col, names in (labels or {}).items():
+                if r.get(col) in names:
+                    r[col] = bilingual(*names[r[col]], code=r[col] if len(r[col]) <= 2 else None)
         emit(rows, fmt, title=f"first {plural(len(rows), 'user')} of {table.num_rows:,} (use --format csv for all)")
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from siyu.cli._common import Fmt, FormatOpt, console, err
+from siyu.cli._common import Fmt, FormatOpt, console, err, show
 
 autobid_app = typer.Typer(help="全站推 ROI-targeted auto-bidding: benchmark the bidders, advise on target ROI, "
                                "budget and products.", no_args_is_help=True)
@@ -36,6 +36,9 @@ COLUMNS: dict[str, str] = {
     "hours_to_90": "90%预算 h",
     "compensation_share": "赔付率 Comp",
 }
+#: scoreboard columns shown as percentages (shares of runs or of budget); the rest are ratios and hours
+PERCENT_COLUMNS = frozenset({"p_below_r", "p_below_0.9r", "p_below_0.9r_300", "p_below_0.8r", "budget_use",
+                             "compensation_share"})
 
 
 def _split(values: Optional[list[str]]) -> Optional[list[str]]:
@@ -45,37 +48,43 @@ def _split(values: Optional[list[str]]) -> Optional[list[str]]:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
-def _fmt(v) -> str:
+def _fmt(v, percent: bool = False) -> str:
     if v is None:
         return "–"
     if isinstance(v, float):
+        if percent:
+            return f"{v:.1%}"
         return f"{v:.3f}" if abs(v) < 10 else f"{v:,.1f}"
     return str(v)
 
 
 def _table(rows: list[dict], title: str, keys: list[str], *, ci: bool = True):
-    from rich.table import Table
+    """A scoreboard table: every value with its 95 % interval ``[low–high]`` where the row has one (``ci``)."""
+    from siyu.cli._render import RowTable
 
-    t = Table(title=title)
-    for k in keys:
-        t.add_column(COLUMNS[k], justify="left" if k in ("bidder", "profile") else "right")
+    cells = []
     for r in rows:
-        cells = []
+        out = []
         for k in keys:
-            v = r.get(k)
-            ci = r.get(f"{k}_ci") if ci else None
-            cells.append(_fmt(v) + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci and v is not None else ""))
-        t.add_row(*cells)
-    return t
+            v, pct = r.get(k), k in PERCENT_COLUMNS
+            interval = r.get(f"{k}_ci") if ci else None
+            text = _fmt(v, pct)
+            if interval and v is not None and None not in interval:
+                lo, hi = (f"{x * 100:.0f}" if pct else f"{x:.2f}" for x in interval)
+                text += f" [{lo}–{hi}{'%' if pct else ''}]"
+            out.append(text)
+        cells.append(out)
+    return RowTable([COLUMNS[k] for k in keys], cells, numeric=[k not in ("bidder", "profile") for k in keys],
+                    title=title)
 
 
 @autobid_app.command("bench")
 def bench(seeds: Annotated[int, typer.Option(min=1, help="Seeds per profile (runs = profiles × seeds).")] = 30,
           impressions: Annotated[int, typer.Option(min=100, help="Mean auctions a day (tier A).")] = 60_000,
           profiles: Annotated[Optional[list[str]], typer.Option(
-              help="Profiles strength/target/binding (repeat or comma-separate) [default: all 18].")] = None,
+              help="Profiles strength/target/binding (repeat or comma-separate). \\[default: all 18]")] = None,
           bidders: Annotated[Optional[list[str]], typer.Option(
-              help="Registered bidders (repeat or comma-separate) [default: all].")] = None,
+              help="Registered bidders (repeat or comma-separate). \\[default: all]")] = None,
           scenario: Annotated[Scenario, typer.Option(help="Traffic scenario.")] = Scenario.default,
           frontier: Annotated[bool, typer.Option("--frontier/--no-frontier",
                                                  help="Also sweep every bidder's risk knobs (the GMV–violation frontier).")] = False,
@@ -88,7 +97,7 @@ def bench(seeds: Annotated[int, typer.Option(min=1, help="Seeds per profile (run
           fmt: FormatOpt = Fmt.table) -> None:
     """Benchmark the bidders on tier-A runs: GMV efficiency, ROI violations, budget pace, compensation (docs/autobid.md)."""
     from siyu._exceptions import ConfigError
-    from siyu.cli._render import to_json
+    from siyu.cli._render import plural, to_json
     from siyu.autobid import bench as b
 
     def numbers(option: str, text: str, example: str) -> list[float]:
@@ -118,22 +127,21 @@ def bench(seeds: Annotated[int, typer.Option(min=1, help="Seeds per profile (run
     cfg = board["config"]
     head = ["bidder", "efficiency_lp", "efficiency_ceiling", "efficiency_realized", "attainment", "p_below_r",
             "p_below_0.9r", "p_below_0.9r_300", "budget_use", "hours_to_50", "compensation_share"]
-    console.print(_table(board["overall"], f"排行榜 Scoreboard — {len(cfg['profiles'])} profiles × {cfg['seeds']} "
-                                           f"seeds, {cfg['impressions_per_day']:,} impressions/day, "
-                                           f"{cfg['scenario']}", head))
-    console.print(_table(sorted(board["profiles"], key=lambda r: (r["profile"], r["bidder"])),
-                         "分画像 By profile", ["profile"] + head[:-1], ci=False))
+    show(_table(board["overall"], f"排行榜 Scoreboard — {plural(len(cfg['profiles']), 'profile')} × "
+                                  f"{plural(cfg['seeds'], 'seed')}, {cfg['impressions_per_day']:,} impressions/day, "
+                                  f"{cfg['scenario']}; [95% interval]", head),
+         _table(sorted(board["profiles"], key=lambda r: (r["profile"], r["bidder"])),
+                "分画像 By profile", ["profile"] + head[:-1], ci=False))
     if "frontier" in out:
-        pts = out["frontier"]["points"]
-        from rich.table import Table
+        from siyu.cli._render import RowTable
 
-        t = Table(title=f"GMV–违约前沿 GMV–violation frontier ({out['frontier']['config']['efficiency']} vs "
-                        f"{out['frontier']['config']['violation']})")
-        for h in ("出价器 Bidder", "风险旋钮 Knob", "效率 Efficiency", "违约率 Violation"):
-            t.add_column(h, justify="left" if h.startswith(("出价", "风险")) else "right")
-        for p in pts:
-            t.add_row(p["bidder"], p.get("knob") or "–", _fmt(p["efficiency"]), _fmt(p["violation"]))
-        console.print(t)
+        pts = out["frontier"]["points"]
+        eff, vio = out["frontier"]["config"]["efficiency"], out["frontier"]["config"]["violation"]
+        show(RowTable(("出价器 Bidder", "风险旋钮 Knob", "效率 Efficiency", "违约率 Violation"),
+                      [(p["bidder"], p.get("knob") or "–", _fmt(p["efficiency"]), _fmt(p["violation"], True))
+                       for p in pts], numeric=(False, False, True, True),
+                      title=f"GMV–违约前沿 GMV–violation frontier ({COLUMNS.get(eff, eff)} vs "
+                            f"{COLUMNS.get(vio, vio)})"))
         dom = [f"{d['bidder']} ≽ {d['other']}" for d in out["frontier"]["dominance"] if d["dominates"]]
         console.print("弱占优 Weak dominance: " + (", ".join(dom) if dom else "none 无"))
         if chart is not None:
@@ -184,23 +192,28 @@ def parse_targets(text: str) -> list[float]:
                           f"start:stop:step (2:5:0.5)") from None
 
 
-def _fmt(v) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, float):
+#: how the curve columns are shown (siyu.cli._render.fmt_value kinds)
+CURVE_KINDS = {"target_roi": None, "expected_gmv": "money", "gmv": "money", "spend": "money", "orders": "count",
+               "realized_roi": None, "budget_use": "share", "p_miss": "share", "compensation": "money"}
+
+
+def _fmt_curve(v, kind: str | None = None) -> str:
+    from siyu.cli._render import fmt_value
+
+    if kind is None and isinstance(v, float):
         return f"{v:.2f}" if abs(v) < 100 else f"{v:,.0f}"
-    return str(v)
+    return fmt_value(v, kind)
 
 
 @autobid_app.command("advise")
 def advise(profile: Annotated[Strength, typer.Option(help="Product strength: hot (爆品), normal, new (新品).")]
            = Strength.normal,
-           budget: Annotated[Optional[float], typer.Option(min=0.0, help="Budget per run of --days days (¥) "
-                                                                         "[default: none].")] = None,
+           budget: Annotated[Optional[float], typer.Option(min=0.0, help="Budget per run of --days days (¥). "
+                                                                         "\\[default: none]")] = None,
            goal: Annotated[Goal, typer.Option(help="max-gmv (with --roi-floor) or max-profit (with --margin).")]
            = Goal.max_gmv,
-           roi_floor: Annotated[Optional[float], typer.Option(help="Least realized ROI for max-gmv [default: 0.9 × "
-                                                                   "each target, the compensation line].")] = None,
+           roi_floor: Annotated[Optional[float], typer.Option(help="Least realized ROI for max-gmv. \\[default: 0.9 "
+                                                                   "× each target, the compensation line]")] = None,
            margin: Annotated[Optional[float], typer.Option(help="Gross margin rate for max-profit, e.g. 0.4.")]
            = None,
            targets: Annotated[str, typer.Option(help="Target ROIs: 2,2.5,3 or a range 2:5:0.5.")]
@@ -236,38 +249,32 @@ def advise(profile: Annotated[Strength, typer.Option(help="Product strength: hot
     if fmt is Fmt.json:
         print(to_json(adv.as_dict()))
         return
-    from rich.table import Table
+    from siyu.cli._render import RowTable, fmt_value, plural
 
     rec = adv.recommendation
-    t = Table(title=f"量–ROI 曲线 Volume–ROI curve — {adv.curve.profile}, {len(adv.curve.seeds)} seeds × {days} "
-                    f"days, {impressions:,} impressions/day, bidder {adv.curve.bidder}")
-    for h in CURVE_COLUMNS.values():
-        t.add_column(h, justify="right")
-    for row in adv.curve.rows():
-        mark = row["target_roi"] == rec.target_roi
-        t.add_row(*[_fmt(row[k]) for k in CURVE_COLUMNS], style="bold green" if mark else None)
-    console.print(t)
-    r = Table(title="推荐 Recommendation" + ("" if rec.feasible else " (未达目标 not met)"), show_header=False)
-    r.add_column("", style="bold")
-    r.add_column("")
-    r.add_row("目标 ROI Target ROI", f"{rec.target_roi:g}")
-    r.add_row("预算 Budget", f"¥{rec.budget:,.0f} / {days} 天 days (¥{rec.budget_per_day:,.0f} / 天 day)")
-    r.add_row("预期 GMV Expected GMV", f"¥{rec.point.expected_gmv:,.0f}")
-    r.add_row("实际 ROI Realized ROI", _fmt(rec.point.realized_roi))
-    r.add_row("预期赔付 Expected compensation", f"¥{rec.point.compensation:,.0f}")
-    for zh, en in zip(rec.reasons_zh, rec.reasons_en):
-        r.add_row("理由 Reason", f"{zh}\n{en}")
-    console.print(r)
+    rows = adv.curve.rows()
+    show(RowTable(CURVE_COLUMNS.values(), [[_fmt_curve(row[k], CURVE_KINDS[k]) for k in CURVE_COLUMNS] for row in rows],
+                  numeric=[True] * len(CURVE_COLUMNS),
+                  row_styles=["bold green" if row["target_roi"] == rec.target_roi else None for row in rows],
+                  title=f"量–ROI 曲线 Volume–ROI curve — {adv.curve.profile}, {plural(len(adv.curve.seeds), 'seed')} "
+                        f"× {plural(days, 'day')}, {impressions:,} impressions/day, bidder {adv.curve.bidder}"))
+    money = lambda v: fmt_value(v, "money")  # noqa: E731
+    facts = [("目标 ROI Target ROI", f"{rec.target_roi:g}"),
+             ("预算 Budget", f"{money(rec.budget)} / {days} 天 {'day' if days == 1 else 'days'} "
+                            f"({money(rec.budget_per_day)} / 天 day)"),
+             ("预期 GMV Expected GMV", money(rec.point.expected_gmv)),
+             ("实际 ROI Realized ROI", _fmt_curve(rec.point.realized_roi)),
+             ("预期赔付 Expected compensation", money(rec.point.compensation))]
+    facts += [("理由 Reason", f"{zh}\n{en}") for zh, en in zip(rec.reasons_zh, rec.reasons_en)]
+    show(RowTable(("", ""), facts, title="推荐 Recommendation" + ("" if rec.feasible else " (未达目标 not met)"),
+                  show_header=False, column_styles=("bold", None)))
     if adv.products is not None:
         from siyu.autobid.advisor import TIERS
 
-        p = Table(title=f"选品 Product screen at target ROI {rec.target_roi:g}")
-        for h in ("商品 Product", "分层 Tier", "能跑量 Will deliver", "理由 Reasons"):
-            p.add_column(h)
-        for v in adv.products:
-            p.add_row(v.product_id, " ".join(TIERS[v.tier]), "是 yes" if v.will_deliver else "否 no",
-                      "\n".join(f"{zh} / {en}" for zh, en in zip(v.reasons_zh, v.reasons_en)))
-        console.print(p)
+        show(RowTable(("商品 Product", "分层 Tier", "能跑量 Will deliver", "理由 Reasons"),
+                      [(v.product_id, " ".join(TIERS[v.tier]), "是 yes" if v.will_deliver else "否 no",
+                        "\n".join(f"{zh} / {en}" for zh, en in zip(v.reasons_zh, v.reasons_en)))
+                       for v in adv.products], title=f"选品 Product screen at target ROI {rec.target_roi:g}"))
     if chart is not None:
         err.print(f"chart written to {chart}")
 

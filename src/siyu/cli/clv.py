@@ -14,6 +14,15 @@ clv_app = typer.Typer(help="Customer lifetime value: BG/NBD, Pareto/NBD, MBG/NBD
                       no_args_is_help=True)
 
 
+#: holdout metric keys (``siyu.clv.validation.error_metrics``) -> bilingual label, for the table
+HOLDOUT_LABELS = {
+    "customers": "客户数 Customers", "duration": "留出期长度 Holdout length (time units)",
+    "purchases": "购买次数 Purchases", "spend": "消费金额 Spend", "mae": "平均绝对误差 MAE",
+    "rmse": "均方根误差 RMSE", "bias": "偏差 Bias (predicted − actual)", "actual_total": "实际合计 Actual total",
+    "predicted_total": "预测合计 Predicted total",
+}
+
+
 class ModelName(str, Enum):
     bgnbd = "bgnbd"
     pnbd = "pnbd"
@@ -62,18 +71,23 @@ def fit(ctx: typer.Context,
                     input_file=input_file, customer_col=customer_col, time_col=time_col, amount_col=amount_col)
     if fmt is Fmt.json:
         return emit(res, fmt)
+    from siyu.cli._render import plural
+
     rows = [{"param": k, "estimate": v, "std_error": res["standard_errors"].get(k)} for k, v in res["params"].items()]
-    emit(rows, fmt, title=f"{model.value}: LL {res['log_likelihood']:.1f}, {res['n_customers']:,} customers "
-                           f"({res['n_distinct']:,} distinct)")
+    emit(rows, fmt, title=f"{model.value}: LL {res['log_likelihood']:.1f}, {plural(res['n_customers'], 'customer')} "
+                          f"({res['n_distinct']:,} distinct)")
     if "holdout" in res and fmt is Fmt.table:
-        console.print(res["holdout"]["metrics"])
+        metrics = [{"metric": " · ".join(HOLDOUT_LABELS.get(x, x) for x in (group, k) if x), "value": v}
+                   for group, values in _groups(res["holdout"]["metrics"]) for k, v in values.items()]
+        emit(metrics, fmt, title=f"留出期检验 holdout check to {res['holdout'].get('holdout_end', '')}",
+             kinds={"value": "num"})
 
 
 @clv_app.command("predict")
 def predict(ctx: typer.Context,
             horizon: Annotated[str, typer.Option(help="Prediction horizon: 365D, 52W, 12M, 1Y.")] = "365D",
             model: Annotated[ModelName, typer.Option(help="Purchase model (bgnbd, pnbd, mbgnbd).")] = ModelName.bgnbd,
-            calibration_end: Annotated[Optional[str], typer.Option(help="Fit on orders up to this day [default: last pay date].")] = None,
+            calibration_end: Annotated[Optional[str], typer.Option(help="Fit on orders up to this day. \\[default: last pay date]")] = None,
             time_unit: Annotated[Unit, typer.Option(help="Time unit of the fit.")] = Unit.W,
             out: Annotated[Optional[Path], typer.Option(help="Write the per-customer predictions (.csv, .parquet, .jsonl).")] = None,
             fmt: FormatOpt = Fmt.table) -> None:
@@ -94,10 +108,20 @@ def predict(ctx: typer.Context,
     emit([{"param": k, "value": v} for k, v in {**res["params"], **res["gamma_gamma"]}.items()], fmt,
           title=f"{model.value} + Gamma-Gamma fitted on orders up to {res['calibration_end']}")
     sm = res["summary"]
-    console.print(f"{sm['customers']:,} customers: predicted CLV total ¥{sm['predicted_clv_total']:,.0f}, "
-                  f"mean ¥{sm['predicted_clv_mean']:,.2f}; mean P(alive) {sm['p_alive_mean']:.2f}; "
-                  "stored in table clv_predictions"
-                  + (f"; written to {out}" if out else ""))
+    from rich.markup import escape
+
+    from siyu.cli._render import plural
+
+    console.print(escape(f"{plural(sm['customers'], 'customer')}: predicted CLV total "
+                         f"¥{sm['predicted_clv_total']:,.2f}, mean ¥{sm['predicted_clv_mean']:,.2f}; mean P(alive) "
+                         f"{sm['p_alive_mean']:.2f}; stored in table clv_predictions"
+                         + (f"; written to {out}" if out else "")), highlight=False)
+
+
+def _groups(metrics: dict) -> list[tuple[str, dict]]:
+    """Holdout metrics as (group, {name: value}): top-level numbers under group "", nested dicts by their key."""
+    top = {k: v for k, v in metrics.items() if not isinstance(v, dict)}
+    return [("", top)] + [(k, v) for k, v in metrics.items() if isinstance(v, dict)]
 
 
 def register(app: typer.Typer) -> None:

@@ -38,15 +38,18 @@ def ingest(ctx: typer.Context,
                                   "Parquet ignores it.")] = "utf-8",
            fmt: FormatOpt = Fmt.table) -> None:
     """Validate FILE against the data contract and load it into TABLE (one transaction, idempotent)."""
+    from rich.markup import escape
+
     from siyu.cli._render import plural
 
-    with err.status(f"validating and loading {file} into {table} …"):
+    with err.status(f"validating and loading {escape(str(file))} into {escape(table)} …"):
         res = workspace(ctx).ingest(table, file, encoding=encoding)
     if fmt is Fmt.table:
-        console.print(f"[green]loaded[/] {res.table} from {res.file}: {plural(res.rows, 'row')} — "
-                      f"{res.inserted:,} new, {res.replaced:,} replaced, {res.unchanged:,} unchanged"
-                      + (f", {plural(res.duplicates_dropped, 'exact duplicate')} dropped" if res.duplicates_dropped
-                         else "")
+        dropped = res.duplicates_dropped
+        console.print(f"[green]loaded[/] {escape(str(res.table))} from {escape(str(res.file))}: "
+                      f"{plural(res.rows, 'row')} — {res.inserted:,} new, {res.replaced:,} replaced, "
+                      f"{res.unchanged:,} unchanged"
+                      + (f", {plural(dropped, 'exact duplicate')} dropped" if dropped else "")
                       + f" ({res.seconds:.2f} s)")
     else:
         emit([res.as_dict()], fmt)
@@ -78,7 +81,7 @@ def export(ctx: typer.Context,
 
 @commands.command()
 def summary(ctx: typer.Context,
-            as_of: Annotated[Optional[str], typer.Option("--as-of", help="Snapshot date YYYY-MM-DD \\[default: last pay date].")] = None,
+            as_of: Annotated[Optional[str], typer.Option("--as-of", help="Snapshot date YYYY-MM-DD. \\[default: last pay date]")] = None,
             fmt: FormatOpt = Fmt.table) -> None:
     """Headline KPIs of the store over the 365 days ending --as-of."""
     from siyu.cli._render import bilingual, kind_of
@@ -97,7 +100,7 @@ def summary(ctx: typer.Context,
 @commands.command()
 def report(ctx: typer.Context,
            out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")] = Path("report.html"),
-           as_of: Annotated[Optional[str], typer.Option("--as-of", help="Snapshot date YYYY-MM-DD \\[default: last pay date].")] = None,
+           as_of: Annotated[Optional[str], typer.Option("--as-of", help="Snapshot date YYYY-MM-DD. \\[default: last pay date]")] = None,
            fmt: Annotated[ReportFmt, typer.Option("--format", "-f", help="html, or pdf (printed by headless Chromium).")] = None
            ) -> None:
     """Write the self-contained HTML report (charts, bilingual labels; works offline), or a PDF of it."""
@@ -133,15 +136,16 @@ def simulate(users: Annotated[int, typer.Option(min=1, help="Number of users.")]
         files = write_store(out, tables_, truth, fmt=file_format.value)
     from siyu.cli._render import plural
 
+    width = max(map(len, files), default=0)
     for name, path in files.items():
         n = tables_[name].num_rows if name in tables_ else None
         rows = "" if n is None else plural(n, "row")
-        console.print(f"{name:<12} {rows:>17}  {path}")
+        console.print(f"{name:<{width}} {rows:>17}  {path}", highlight=False, markup=False)
 
 
 @commands.command()
 def demo(ctx: typer.Context,
-         users: Annotated[Optional[int], typer.Option(min=100, help="Simulated users \\[default: 200,000].")] = None,
+         users: Annotated[Optional[int], typer.Option(min=100, help="Simulated users. \\[default: 200,000]")] = None,
          days: Annotated[int, typer.Option(min=30, help="Simulated days.")] = 365,
          seed: Annotated[int, typer.Option(help="Seed.")] = 7,
          scenario: Annotated[str, typer.Option(help="Scenario preset.")] = "default") -> None:
