@@ -229,3 +229,11 @@ def test_not_utf8_error_says_how_to_fix_it_and_a_broken_first_line_is_no_row(wor
     with pytest.raises(ValidationError, match="not valid UTF-8") as exc:
         workspace.ingest("users", f)
     assert exc.value.row is None and "row" not in str(exc.value)
+
+
+def test_a_second_broken_row_is_counted_in_the_singular(workspace, tmp_path):
+    p = tmp_path / "products.csv"
+    p.write_text("sku,name,brand,category_l1,category_leaf,launch_date,list_price\n"
+                 "a,x,B,c,c,2024-01-01,-1\nb,y,B,c,c,2024-01-01,-2\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"\(1 more row breaks this rule\)"):
+        workspace.ingest("products", p)

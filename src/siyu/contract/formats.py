@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from siyu.engine.duckdb import one, run
+from siyu.engine.io import EXTENSIONS
 from siyu._exceptions import ConfigError, ValidationError
 
 __all__ = ["FORMATS", "NOT_UTF8", "format_of", "stage_file", "text_encoding"]
@@ -234,14 +235,10 @@ def _locate_json_error(path: Path) -> tuple[int | None, str | None]:
     return None, None
 
 
-#: extension -> reader (the format is taken from the extension, docs/data.md §Formats)
-FORMATS: dict[str, Reader] = {
-    ".csv": _read_csv,
-    ".parquet": _read_parquet,
-    ".pq": _read_parquet,
-    ".jsonl": _read_jsonl,
-    ".ndjson": _read_jsonl,
-}
+#: format -> the strict staging reader of ingest
+READERS: dict[str, Reader] = {"csv": _read_csv, "parquet": _read_parquet, "jsonl": _read_jsonl}
+#: extension -> reader: the extensions are siyu.engine.io's, the one file-format registry (docs/data.md §Formats)
+FORMATS: dict[str, Reader] = {ext: READERS[fmt] for ext, fmt in EXTENSIONS.items()}
 
 
 def format_of(path: Path) -> str:

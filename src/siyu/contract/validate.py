@@ -142,5 +142,6 @@ def run_checks(conn: duckdb.DuckDBPyConnection, file: str, checks: list[Check]) 
     value = None
     if check.value_sql:
         value = one(conn, f"SELECT {check.value_sql} FROM _stage WHERE __row = ?", [row])[0]
-    more = f" ({n - 1} more rows break this rule)" if n > 1 else ""
+    more = ("" if n <= 1 else " (1 more row breaks this rule)" if n == 2 else
+            f" ({n - 1:,} more rows break this rule)")
     raise ValidationError(file, check.rule + more, row=int(row), column=check.column, value=value)
