@@ -22,7 +22,8 @@ PRODUCTS = ("product_id,sales_30d,reviews,rating,ctr,pcvr,price\n"
 
 
 def run(*args: str):
-    result = CliRunner().invoke(app, [*QUICK, *args], catch_exceptions=True)
+    """The command on a 400-column console (labels stay on one line; narrow consoles: tests/test_cli_output.py)."""
+    result = CliRunner().invoke(app, [*QUICK, *args], catch_exceptions=True, env={"COLUMNS": "400"})
     return result
 
 

@@ -65,7 +65,11 @@ def show(*renderables: Any, out: Console | None = None) -> None:
     from siyu.cli._render import RowTable
 
     out = out or console
-    if not out.is_terminal and not os.environ.get("COLUMNS", "").strip().isdigit():
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit():  # read now, not when the console was made (rich reads it once)
+        if int(columns) != out.width:
+            out = Console(file=out.file, width=int(columns))
+    elif not out.is_terminal:
         need = max((r.natural_width() for r in renderables if isinstance(r, RowTable)), default=0)
         if need > out.width:
             out = Console(file=out.file, width=min(need, PIPE_MAX_WIDTH))
