@@ -91,6 +91,48 @@ def test_a_source_without_refunds_counts_every_non_negative_amount(conn):
     assert (row["frequency"], row["recency"], row["T"], row["monetary"]) == (1, 1.0, 2.0, 0.0)
 
 
+def test_clv_day_span_and_clv_summary_days_golden(conn):
+    tx(conn, SUMMARY_TX)
+    # purchases up to 01-29: a on 01-01, 01-08, 01-15; b on 01-22 (c's 01-10 order is refunded, the id-less one is out)
+    (span,) = run_model(conn, "clv_day_span", calibration_end=CAL)
+    epoch = D("1970-01-01")
+    assert span == {"day_lo": (D("2024-01-01") - epoch).days, "day_hi": (D("2024-01-22") - epoch).days}
+    rows = {r["customer_id"]: r for r in run_model(conn, "clv_summary_days", calibration_end=CAL, unit_days=7.0,
+                                                    **span)}
+    # the same frequency, recency and T as clv_summary, without monetary; two orders on 01-01 are one purchase day
+    assert rows["a"] == {"customer_id": "a", "frequency": 2, "recency": 2.0, "T": 4.0, "first_purchase": D("2024-01-01")}
+    assert rows["b"] == {"customer_id": "b", "frequency": 0, "recency": 0.0, "T": 1.0, "first_purchase": D("2024-01-22")}
+    assert set(rows) == {"a", "b"}
+
+
+def test_clv_day_span_without_purchases(conn):
+    tx(conn, [("c1", ts("2024-01-05"), 100, 100)])
+    assert run_model(conn, "clv_day_span", calibration_end=D("2024-02-01")) == [{"day_lo": None, "day_hi": None}]
+
+
+def test_the_summary_without_monetary_equals_the_full_one(tmp_path):
+    """rfm_summary(monetary=False) takes the one-aggregation path: same frequency, recency, T for every customer."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from siyu.clv.summary import rfm_summary
+
+    rng = np.random.default_rng(5)
+    n = 20_000
+    day = rng.integers(0, 400, n)
+    t0 = np.datetime64("2023-01-01T00:00:00", "us").astype(np.int64)
+    pq.write_table(pa.table({"user_id": pa.array([f"u{i}" for i in rng.integers(0, 3000, n)]),
+                             "paid_at": pa.array(t0 + day * 86_400_000_000 + rng.integers(0, 86_400_000_000, n),
+                                                 pa.timestamp("us")),
+                             "amount": rng.gamma(2.0, 50.0, n)}), tmp_path / "tx.parquet")
+    full = rfm_summary(tmp_path / "tx.parquet", calibration_end="2024-01-15", time_unit="W").sort_by("customer_id")
+    days = rfm_summary(tmp_path / "tx.parquet", calibration_end="2024-01-15", time_unit="W",
+                       monetary=False).sort_by("customer_id")
+    assert "monetary" not in days.column_names and full.num_rows == days.num_rows > 2500
+    for col in ("customer_id", "frequency", "recency", "T", "first_purchase"):
+        assert days.column(col).equals(full.column(col)), col
+
+
 # --- clv_purchase_span ---------------------------------------------------------------------------------------------
 def test_clv_purchase_span_golden(conn):
     tx(conn, [("c1", ts("2024-01-05"), 100, 0), ("c1", ts("2024-03-01", 23), 50, 50),  # the refunded one is no purchase

@@ -77,7 +77,7 @@ def fit_model(ws: "Workspace | None", model: str, *, calibration_end: dt.date, h
         summary = discrete_summary(src, calibration_end=calibration_end, period=time_unit, **cols)
     else:
         summary = rfm_summary(src, calibration_end=calibration_end, holdout_end=holdout_end, time_unit=time_unit,
-                              **cols)
+                              monetary=model == "gg", **cols)
     cfg = ws.config.model if ws is not None else None
     if model != "gg" and cfg is not None:
         check_sufficiency(summary, min_repeat_buyers=cfg.clv_min_repeat_buyers,

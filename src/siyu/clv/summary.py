@@ -51,7 +51,7 @@ from siyu.engine.dates import as_date
 from siyu.engine.io import format_of, read_sql
 from siyu.engine.sql import load_model
 
-__all__ = ["MEMORY_LIMIT", "PERIODS", "PURCHASE", "UNIT_DAYS", "discrete_summary", "rfm_summary",
+__all__ = ["MAX_SPAN_DAYS", "MEMORY_LIMIT", "PERIODS", "PURCHASE", "UNIT_DAYS", "discrete_summary", "rfm_summary",
            "transactions", "unit_days"]
 
 #: length of a time unit in days: D = 1, W = 7, M = 365.25 / 12 = 30.4375 (mean Gregorian month), Y = 365.25
@@ -75,6 +75,8 @@ PURCHASE = "CASE WHEN refund_amount IS NULL THEN amount >= 0 ELSE refund_amount 
 #: limit is kept): a summary of 10M transactions of 2M customers then peaks at 0.93 GB resident (1.4 GB uncapped);
 #: a tighter cap costs speed (600MB: 3.3 s instead of 2.3 s) without a lower peak (850MB peaked at 1.04 GB)
 MEMORY_LIMIT = "900MB"
+#: the widest span of purchase days (bits per customer) summarised through a bitstring of days (clv_summary_days)
+MAX_SPAN_DAYS = 4000
 
 _DEFAULT_TZ = "Asia/Shanghai"  # docs/data.md §Dates: the default workspace time zone
 _OFFSET = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*([Zz]|[+-]\d{2}(:?\d{2})?)$"
@@ -293,7 +295,7 @@ def _empty(conn: Any, source: Any, calibration_end: dt.date) -> InsufficientData
 # -- summaries -----------------------------------------------------------------------------------------------------
 def rfm_summary(source: Any, *, calibration_end: Any, holdout_end: Any = None, time_unit: str = "D",
                 customer_col: str = "user_id", time_col: str = "paid_at", amount_col: str = "amount",
-                refund_col: str | None = None, tz: str | None = None):
+                refund_col: str | None = None, tz: str | None = None, monetary: bool = True):
     """Per-customer ``frequency, recency, T, monetary`` (Fader, Hardie & Lee 2005) from transactions.
 
     Parameters
@@ -313,6 +315,10 @@ def rfm_summary(source: Any, *, calibration_end: Any, holdout_end: Any = None, t
         Refunded amount per order; default ``refund_amount`` when the source has it, else no refunds.
     tz : str, optional
         Zone in which zoned timestamps are turned into local dates (default: the workspace's, else Asia/Shanghai).
+    monetary : bool, default True
+        With False (and no holdout) ``monetary`` may be left out: the purchase models do not use it, and the
+        summary is then one aggregation by customer (``sql/clv_summary_days.sql``) when the purchase days span at
+        most :data:`MAX_SPAN_DAYS`.
 
     Returns
     -------
@@ -338,6 +344,11 @@ def rfm_summary(source: Any, *, calibration_end: Any, holdout_end: Any = None, t
     params = {"calibration_end": cal, "unit_days": days} | ({} if hold is None else {"holdout_end": hold})
     with transactions(source, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
                       refund_col=refund_col, tz=tz) as conn:
+        if not monetary and hold is None:
+            lo, hi = _run(conn, load_model("clv_day_span").sql, {"calibration_end": cal}, source).to_pylist()[0].values()
+            if lo is not None and hi - lo < MAX_SPAN_DAYS:
+                model = load_model("clv_summary_days")
+                params |= {"day_lo": lo, "day_hi": hi}
         table = _run(conn, model.sql, params, source)
         if table.num_rows == 0:
             raise _empty(conn, source, cal)
