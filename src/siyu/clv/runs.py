@@ -24,27 +24,21 @@ __all__ = ["FILE_DECIMALS", "HOLDOUT_DAYS", "MODELS", "fit_model", "holdout_chec
            "prediction_file_table", "prediction_summary", "snapshot_part", "stored_predictions"]
 
 
-def _registry() -> dict[str, type]:
-    from siyu.clv.bgbb import BetaGeoBetaBinom
-    from siyu.clv.bgnbd import BetaGeo
-    from siyu.clv.gamma_gamma import GammaGamma
-    from siyu.clv.mbgnbd import ModifiedBetaGeo
-    from siyu.clv.pnbd import ParetoNBD
-
-    return {"bgnbd": BetaGeo, "pnbd": ParetoNBD, "mbgnbd": ModifiedBetaGeo, "bgbb": BetaGeoBetaBinom,
-            "gg": GammaGamma}
-
-
-#: model name -> estimator class (resolved on first use, so ``import siyu.clv`` stays cheap)
-MODELS = ("bgnbd", "pnbd", "mbgnbd", "bgbb", "gg")
+#: model name -> "module:estimator class", imported on first use (only the model asked for)
+_REGISTRY = {"bgnbd": "siyu.clv.bgnbd:BetaGeo", "pnbd": "siyu.clv.pnbd:ParetoNBD",
+             "mbgnbd": "siyu.clv.mbgnbd:ModifiedBetaGeo", "bgbb": "siyu.clv.bgbb:BetaGeoBetaBinom",
+             "gg": "siyu.clv.gamma_gamma:GammaGamma"}
+MODELS = tuple(_REGISTRY)
 
 
 def make_model(name: str) -> Any:
     """A new, unfitted estimator of model ``name``."""
-    reg = _registry()
-    if name not in reg:
+    import importlib
+
+    if name not in _REGISTRY:
         raise ConfigError(f"unknown CLV model {name!r}; choose from {', '.join(MODELS)}")
-    return reg[name]()
+    module, _, cls = _REGISTRY[name].partition(":")
+    return getattr(importlib.import_module(module), cls)()
 
 
 def _source(ws: "Workspace | None", input_file: str | Path | None) -> Any:
