@@ -240,3 +240,12 @@ def test_wrap_text_breaks_at_spaces_and_chinese_never_inside_a_number():
         lines = wrap_text(text, width).splitlines()
         assert all(widest_line(line) <= width for line in lines)
         assert sum("¥110,000" in line for line in lines) == 2, width
+
+
+def test_fast_says_why_a_change_is_missing(store):
+    """A change shown as – is explained under the table, with labels, never raw keys."""
+    out = run_piped("-w", store, "fast", "--format", "table").stdout
+    notes = [line for line in out.splitlines() if "not comparable" in line]
+    assert notes and all(line.startswith("– ") and "无可比数据" in line for line in notes)
+    assert any("加深率(可加深口径)" in line for line in notes)
+    assert not [k for k in RAW_KEYS if k in out]

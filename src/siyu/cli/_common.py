@@ -77,6 +77,14 @@ def show(*renderables: Any, out: Console | None = None) -> None:
         out.print(r)
 
 
+def note(text: str, out: Console | None = None) -> None:
+    """Print a line of notes under a table: wrapped at the console's width on a terminal or with ``$COLUMNS``,
+    left whole when piped (as :func:`show` prints tables)."""
+    out = out or console
+    piped = not out.is_terminal and not os.environ.get("COLUMNS", "").strip().isdigit()
+    out.print(text, highlight=False, soft_wrap=piped)
+
+
 def emit(obj: Any, fmt: Fmt, *, title: str | None = None, **table: Any) -> None:
     """Print ``obj``: JSON for any object; a table or CSV for a list of rows.
 

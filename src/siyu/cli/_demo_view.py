@@ -57,6 +57,12 @@ def _print_assets(console: Console, a: dict[str, Any]) -> None:
                      "–" if pop is None else f"{pop:+.1%}"))
     show(RowTable(("指标 metric", "当前 now", "环比 PoP"), rows, numeric=(False, True, True),
                   title="FAST 消费者运营健康度"), out=console)
+    from siyu.cli._common import note
+    from siyu.cli.assets import fast_notes
+
+    for line in fast_notes(f):
+        if "PoP" in line:
+            note(line, console)
     p = a["pools"]
     show(RowTable(("池 pool", "分层 label", "人数 users"),
                   [(bilingual(*POOL_TYPE_LABELS[kind]), bilingual(*POOL_LABELS[kind][code]), f"{n:,}")

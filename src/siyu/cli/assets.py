@@ -83,6 +83,28 @@ def fast(ctx: typer.Context, as_of: AsOf = None, fmt: FormatOpt = Fmt.table) -> 
          headers={"name": "指标 Metric", "value": "当前 Now", "previous": "上期 Previous", "year ago": "去年同期 Year ago",
                   "PoP 环比": "环比 PoP", "YoY 同比": "同比 YoY"},
          kinds={"value": kind, "previous": kind, "year ago": kind, "PoP 环比": "change", "YoY 同比": "change"})
+    if fmt is Fmt.table:
+        from siyu.cli._common import note
+
+        for line in fast_notes(res):
+            note(line)
+
+
+def fast_notes(res: dict[str, Any]) -> list[str]:
+    """One line per FAST change shown as – because its periods are not comparable, with the reason."""
+    from rich.markup import escape
+
+    from siyu.assets import FAST_LABELS
+
+    names = {"pop": "环比 PoP", "yoy": "同比 YoY"}
+
+    def label(k: str) -> str:
+        zh, en = FAST_LABELS.get(k, (k, ""))
+        return f"{k} {zh}" if len(k) == 1 else f"{zh} {en}"
+
+    return [f"– {label(k)} {names[kind]}: 无可比数据 not comparable: {escape(c['reason'])}"
+            for k, changes in res["change"].items() for kind, c in changes.items()
+            if c.get("comparable") is False and c.get("reason")]
 
 
 @commands.command()
