@@ -141,3 +141,16 @@ def test_io_writes_atomically_and_reads_back(tmp_path):
     with pytest.raises(ConfigError, match="unsupported extension '.xlsx'"):
         write_table(t, tmp_path / "t.xlsx")
     assert not (tmp_path / "t.xlsx").exists()
+
+
+def test_cli_modules_do_not_import_the_root_app():
+    """No import cycle: capability CLI modules import siyu.cli._common, never the root app that registers them."""
+    for p in (SRC / "cli").glob("*.py"):
+        if p.name == "__init__.py":
+            continue
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module in ("siyu.cli", "siyu"):
+                names = {a.name for a in node.names}
+                assert "app" not in names and "cli" not in names, f"{p.name} imports the root app"
+            if isinstance(node, ast.Import):
+                assert all(a.name != "siyu.cli" for a in node.names), p.name
