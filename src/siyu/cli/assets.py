@@ -129,7 +129,7 @@ def pools(ctx: typer.Context, as_of: AsOf = None, from_: From = None, per_user: 
             key = (r["pool_type"], r["from_pool"], r["to_pool"])
             counts[key] = counts.get(key, 0) + 1
         out["transitions"] = [{"pool_type": k[0], "from_pool": k[1], "to_pool": k[2], "users": n}
-                              for k, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+                              for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], *(x or "" for x in kv[0])))]
     if fmt is Fmt.json:
         return emit(out, fmt)
 

@@ -172,15 +172,21 @@ def conditional_expectations(model: Any, summary: Any, *, max_frequency: int = 7
         mask = group == g
         n = int(mask.sum())
         out.append({"frequency": g, "label": f"{g}+" if g == max_frequency else str(g), "customers": n,
-                    "actual": float(actual[mask].mean()) if n else None,
-                    "predicted": float(predicted[mask].mean()) if n else None})
+                    "actual": _mean(actual[mask]) if n else None,
+                    "predicted": _mean(predicted[mask]) if n else None})
     return out
+
+
+def _mean(x: np.ndarray) -> float:
+    """The mean through an exactly rounded sum (``math.fsum``): the same whatever order the customers come in
+    (summaries have no row order), so the printed metrics are reproducible to the last digit."""
+    return math.fsum(x) / len(x)
 
 
 def _errors(predicted: np.ndarray, actual: np.ndarray) -> dict[str, float]:
     err = predicted - actual
-    return {"mae": float(np.mean(np.abs(err))), "rmse": float(np.sqrt(np.mean(err ** 2))), "bias": float(np.mean(err)),
-            "actual_total": float(actual.sum()), "predicted_total": float(predicted.sum())}
+    return {"mae": _mean(np.abs(err)), "rmse": math.sqrt(_mean(err ** 2)), "bias": _mean(err),
+            "actual_total": math.fsum(actual), "predicted_total": math.fsum(predicted)}
 
 
 def error_metrics(model: Any, summary: Any, *, gamma_gamma: Any = None) -> dict:
