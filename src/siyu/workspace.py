@@ -179,8 +179,8 @@ class Workspace:
             Naming the file, row, column, value and rule; the workspace is unchanged.
         """
         from siyu.contract.loader import load_file
-        from siyu.contract.schema import get_table
         from siyu.contract.privacy import load_or_create_key
+        from siyu.contract.schema import get_table
 
         spec = get_table(table)
         key = load_or_create_key(self.path) if any(c.pii for c in spec.columns) else None

@@ -40,8 +40,8 @@ def customer_assets(ws, as_of=None):
     dict
         ``{"as_of": date, "aipl": Table, "pools": Table, "ucmv": Table, "rfm": Table}``.
     """
-    from siyu.engine.sql import model_arrow, snapshot
     from siyu.engine.dates import default_as_of
+    from siyu.engine.sql import model_arrow, snapshot
 
     t = default_as_of(ws, as_of)
     with snapshot(ws, t) as conn:

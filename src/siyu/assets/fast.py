@@ -16,9 +16,9 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from siyu.engine.dates import default_as_of
 from siyu.engine.duckdb import registered
 from siyu.engine.sql import model_arrow, snapshot
-from siyu.engine.dates import default_as_of
 
 if TYPE_CHECKING:
     from siyu.config import ModelConfig

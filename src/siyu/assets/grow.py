@@ -44,11 +44,11 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
-from siyu.engine.duckdb import run
-from siyu.metrics.ratio import ratio
 from siyu._exceptions import ConfigError
-from siyu.engine.sql import bind, load_model, model_arrow
 from siyu.engine.dates import as_date, default_as_of
+from siyu.engine.duckdb import run
+from siyu.engine.sql import bind, load_model, model_arrow
+from siyu.metrics.ratio import ratio
 
 if TYPE_CHECKING:
     from siyu.workspace import Workspace

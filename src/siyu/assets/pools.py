@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from siyu.engine.duckdb import arrow, registered, run, transaction
 from siyu._exceptions import ConfigError
-from siyu.engine.sql import load_model, per_user
 from siyu.engine.dates import as_date, default_as_of
+from siyu.engine.duckdb import arrow, registered, run, transaction
+from siyu.engine.sql import load_model, per_user
 
 if TYPE_CHECKING:
     import pyarrow as pa

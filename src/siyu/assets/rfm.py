@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from siyu.engine.sql import model_arrow, per_user, snapshot
 from siyu.engine.dates import default_as_of
+from siyu.engine.sql import model_arrow, per_user, snapshot
 
 if TYPE_CHECKING:
     import pyarrow as pa

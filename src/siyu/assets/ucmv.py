@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from siyu.engine.dates import default_as_of
 from siyu.engine.duckdb import registered
 from siyu.engine.sql import model_arrow, per_user, snapshot
-from siyu.engine.dates import default_as_of
 
 if TYPE_CHECKING:
     import pyarrow as pa

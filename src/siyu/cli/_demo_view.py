@@ -10,8 +10,8 @@ from rich.panel import Panel
 
 from siyu.cli._common import show
 from siyu.cli._render import RowTable, bilingual, plural
-from siyu.report.page import _fmt
 from siyu.metrics import KPI_LABELS
+from siyu.report.page import _fmt
 
 __all__ = ["print_demo"]
 
@@ -41,7 +41,6 @@ def print_demo(console: Console, res: dict[str, Any]) -> None:
 def _print_assets(console: Console, a: dict[str, Any]) -> None:
     from siyu.assets import FAST_LABELS, POOL_LABELS, POOL_TYPES, STAGE_LABELS
     from siyu.assets.grow import GROW_LABELS
-
     from siyu.cli._labels import POOL_TYPE_LABELS
 
     s = a["aipl"]
@@ -80,7 +79,6 @@ def _print_assets(console: Console, a: dict[str, Any]) -> None:
 
 def _print_gain(console: Console, a: dict[str, Any]) -> None:
     from siyu.health.gain import DIMENSIONS
-
     from siyu.health.linkplus import LINK_LABELS, MULTIPLES
 
     g = a["gain"]

@@ -6,7 +6,18 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from siyu.cli._common import AsOf, Fmt, FormatOpt, From, PerUser, console, counts_rows, emit, per_user_rows, workspace
+from siyu.cli._common import (
+    AsOf,
+    Fmt,
+    FormatOpt,
+    From,
+    PerUser,
+    console,
+    counts_rows,
+    emit,
+    per_user_rows,
+    workspace,
+)
 
 commands = typer.Typer()
 

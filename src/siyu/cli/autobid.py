@@ -97,8 +97,8 @@ def bench(seeds: Annotated[int, typer.Option(min=1, help="Seeds per profile (run
           fmt: FormatOpt = Fmt.table) -> None:
     """Benchmark the bidders on tier-A runs: GMV efficiency, ROI violations, budget pace, compensation (docs/autobid.md)."""
     from siyu._exceptions import ConfigError
-    from siyu.cli._render import plural, to_json
     from siyu.autobid import bench as b
+    from siyu.cli._render import plural, to_json
 
     def numbers(option: str, text: str, example: str) -> list[float]:
         try:
@@ -234,9 +234,9 @@ def advise(profile: Annotated[Strength, typer.Option(help="Product strength: hot
     """Advise on 全站推: the volume–ROI curve, the target ROI and budget for a goal, expected compensation, and a
     product screen (hot / normal / test-first)."""
     from siyu._exceptions import ConfigError
-    from siyu.cli._render import to_json
     from siyu.autobid.advisor import ScreenRule
     from siyu.autobid.advisor import advise as run_advise
+    from siyu.cli._render import to_json
 
     if fmt not in (Fmt.table, Fmt.json):
         raise ConfigError("siyu autobid advise prints --format table or json")

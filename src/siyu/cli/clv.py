@@ -62,8 +62,8 @@ def fit(ctx: typer.Context,
         amount_col: Annotated[str, typer.Option(help="Amount column of --input.")] = "amount",
         fmt: FormatOpt = Fmt.json) -> None:
     """Fit a CLV model by exact maximum likelihood; print params, log-likelihood, customers and holdout metrics."""
-    from siyu.engine.dates import as_date
     from siyu.clv.runs import fit_model
+    from siyu.engine.dates import as_date
 
     ws = _ws_or_none(ctx, input_file)
     res = fit_model(ws, model.value, calibration_end=as_date(calibration_end, name="calibration-end"),
@@ -92,10 +92,10 @@ def predict(ctx: typer.Context,
             out: Annotated[Optional[Path], typer.Option(help="Write the per-customer predictions (.csv, .parquet, .jsonl).")] = None,
             fmt: FormatOpt = Fmt.table) -> None:
     """Predict every customer's CLV (P(alive), expected purchases and spend, CLV) and store it in the workspace."""
-    from siyu.engine.dates import as_date
     from siyu.clv.runs import predict as run_predict
     from siyu.clv.runs import prediction_summary
     from siyu.clv.value import parse_horizon
+    from siyu.engine.dates import as_date
     from siyu.workspace import Workspace
 
     res = run_predict(Workspace(ctx.find_root().obj), horizon_days=parse_horizon(horizon), model=model.value,

@@ -8,7 +8,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from siyu.cli._common import AsOf, FileFmt, Fmt, FormatOpt, ReportFmt, console, emit, err, progress, workspace
+from siyu.cli._common import (
+    FileFmt,
+    Fmt,
+    FormatOpt,
+    ReportFmt,
+    console,
+    emit,
+    err,
+    progress,
+    workspace,
+)
 
 commands = typer.Typer()
 

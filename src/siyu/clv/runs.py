@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from siyu._exceptions import ConfigError
 from siyu.engine.duckdb import registered, run, transaction
 from siyu.engine.sql import model_arrow
-from siyu._exceptions import ConfigError
 
 if TYPE_CHECKING:
     from siyu.workspace import Workspace
@@ -204,7 +204,11 @@ def holdout_check(ws: Workspace, as_of: dt.date, model: str = "bgnbd") -> dict[s
         purchases, actual vs expected, per week).
     """
     from siyu.clv.summary import UNIT_DAYS, rfm_summary
-    from siyu.clv.validation import conditional_expectations, error_metrics, holdout_tracking
+    from siyu.clv.validation import (
+        conditional_expectations,
+        error_metrics,
+        holdout_tracking,
+    )
     from siyu.clv.value import check_sufficiency
 
     cal_end = as_of - dt.timedelta(days=HOLDOUT_DAYS)

@@ -45,9 +45,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from siyu.engine.duckdb import arrow, one, run
 from siyu._exceptions import ConfigError, InsufficientDataError, ValidationError
 from siyu.engine.dates import as_date
+from siyu.engine.duckdb import arrow, one, run
 from siyu.engine.io import format_of, read_sql
 from siyu.engine.sql import load_model
 

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from siyu._exceptions import ConfigError, InsufficientDataError
+from siyu.clv.summary import _run, rfm_summary, transactions, unit_days
 from siyu.engine.dates import as_date
 from siyu.engine.sql import load_model
-from siyu.clv.summary import _run, rfm_summary, transactions, unit_days
 
 __all__ = ["calibration_holdout", "conditional_expectations", "error_metrics", "holdout_tracking"]
 

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import duckdb
 
+from siyu._exceptions import ConfigError, ValidationError
 from siyu.engine.duckdb import one, run
 from siyu.engine.io import EXTENSIONS
-from siyu._exceptions import ConfigError, ValidationError
 
 __all__ = ["FORMATS", "NOT_UTF8", "format_of", "stage_file", "text_encoding"]
 

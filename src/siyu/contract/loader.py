@@ -18,12 +18,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from siyu.engine.duckdb import one, run, transaction
 from siyu._exceptions import ValidationError
 from siyu.contract.formats import _ident, stage_file, text_encoding
+from siyu.contract.privacy import encrypt_many, mask_phone_sql
 from siyu.contract.schema import TABLES, TableSpec
 from siyu.contract.validate import check_columns, checks_for, run_checks, typed_expr
-from siyu.contract.privacy import encrypt_many, mask_phone_sql
+from siyu.engine.duckdb import one, run, transaction
 
 __all__ = ["LoadResult", "create_schema", "create_session_tables", "load_file"]
 

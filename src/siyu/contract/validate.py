@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import duckdb
 
-from siyu.engine.duckdb import one
 from siyu._exceptions import ValidationError
 from siyu.contract.formats import _ident, _lit
-from siyu.contract.schema import Column, TableSpec
 from siyu.contract.privacy import mask_phone_sql
+from siyu.contract.schema import Column, TableSpec
+from siyu.engine.duckdb import one
 
 __all__ = ["Check", "checks_for", "run_checks", "typed_expr", "check_columns"]
 

@@ -45,10 +45,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from siyu.engine.duckdb import run
-from siyu.metrics.ratio import ratio_parts
-from siyu.engine.sql import bind, load_model, model_arrow
 from siyu.engine.dates import default_as_of
+from siyu.engine.duckdb import run
+from siyu.engine.sql import bind, load_model, model_arrow
+from siyu.metrics.ratio import ratio_parts
 
 if TYPE_CHECKING:
     from siyu.workspace import Workspace

@@ -50,8 +50,8 @@ def run_demo(workspace: str | Path | None = None, *, users: int = DEMO_DEFAULTS[
     import datetime as dt
 
     from siyu.assets import pool_transitions
-    from siyu.clv.runs import prediction_summary
     from siyu.clv.runs import predict as clv_predict
+    from siyu.clv.runs import prediction_summary
     from siyu.contract.schema import TABLES
     from siyu.pipeline.snapshot import compute_snapshot
     from siyu.simulate import SCENARIOS, SimulationConfig, simulate_store, write_store

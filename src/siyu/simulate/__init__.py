@@ -12,6 +12,11 @@ Named presets live in :data:`SCENARIOS` (``SimulationConfig.from_scenario("weak_
 """
 
 from siyu.simulate._config import SCENARIOS, SimulationConfig
-from siyu.simulate._store import TABLE_NAMES, generate_store, simulate_store, write_store
+from siyu.simulate._store import (
+    TABLE_NAMES,
+    generate_store,
+    simulate_store,
+    write_store,
+)
 
 __all__ = ["SCENARIOS", "SimulationConfig", "TABLE_NAMES", "generate_store", "simulate_store", "write_store"]

@@ -5,7 +5,13 @@ indicator formulas, windows and weights are siyu's PROP definitions in §The 12 
 """
 
 from siyu.health.gain.diagnosis import ACTIONS, Action, diagnose
-from siyu.health.gain.indicators import DIMENSIONS, INDICATORS, Indicator, g3_by_channel, indicators_at
+from siyu.health.gain.indicators import (
+           DIMENSIONS,
+           INDICATORS,
+           Indicator,
+           g3_by_channel,
+           indicators_at,
+)
 from siyu.health.gain.scoring import gain, indicator_score, month_ends, trend
 
 __all__ = ["ACTIONS", "Action", "DIMENSIONS", "INDICATORS", "Indicator", "diagnose", "g3_by_channel", "gain",

@@ -11,10 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from siyu.engine.duckdb import arrow, registered
-from siyu.metrics.ratio import ratio
-from siyu.engine.sql import bind, load_model
 from siyu.engine.dates import as_date, default_as_of
+from siyu.engine.duckdb import arrow, registered
+from siyu.engine.sql import bind, load_model
+from siyu.metrics.ratio import ratio
 
 if TYPE_CHECKING:
     from siyu.workspace import Workspace

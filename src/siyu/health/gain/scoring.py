@@ -28,7 +28,12 @@ from typing import TYPE_CHECKING, Any
 
 from siyu._exceptions import ConfigError
 from siyu.engine.dates import default_as_of
-from siyu.health.gain.indicators import DIMENSIONS, INDICATORS, indicator_windows, indicators_at
+from siyu.health.gain.indicators import (
+    DIMENSIONS,
+    INDICATORS,
+    indicator_windows,
+    indicators_at,
+)
 from siyu.metrics.ratio import ratio
 
 if TYPE_CHECKING:

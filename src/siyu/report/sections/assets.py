@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from typing import Any
 
 from siyu.report.page import Section, figure_html, register_section
-
 
 
 def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str]]) -> str:

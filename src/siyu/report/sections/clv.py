@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from typing import Any
 
 from siyu.report.page import Section, figure_html, register_section
+
 
 @register_section("clv", 60)
 def clv_section(snap: dict[str, Any]) -> Section | None:
