@@ -144,3 +144,11 @@ def test_every_model_has_a_complete_header():
         for key in ("name", "grain", "columns", "source"):
             assert m.header.get(key), (name, key)
         assert "params" in m.header, name  # may be empty for models that only read their inputs
+
+
+def test_data_coverage_golden(conn):
+    # orders run from o4 (T-365) to o1 (T, 23:00; the refunded o5 counts: coverage is about the log, not purchases);
+    # one event on T-1; reach_log is empty
+    rows = {r["source"]: (r["lo"], r["hi"]) for r in run_model(conn, "data_coverage")}
+    assert rows == {"orders": (T - dt.timedelta(days=365), T), "events": (T - dt.timedelta(days=1),) * 2,
+                    "reach_log": (None, None)}

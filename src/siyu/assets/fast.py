@@ -50,9 +50,8 @@ def data_coverage(ws: Workspace) -> dict[str, dict[str, dt.date | None]]:
 
     Both are None for an empty log.
     """
-    sql = " UNION ALL ".join(f"SELECT '{s}' AS source, min(CAST({c} AS DATE)) AS lo, max(CAST({c} AS DATE)) AS hi "
-                             f"FROM {s}" for s, c in COVERAGE_SOURCES.items())
-    return {r["source"]: {"from": r["lo"], "to": r["hi"]} for r in ws.query(sql).to_pylist()}
+    rows = {r["source"]: r for r in ws.model("data_coverage").to_pylist()}
+    return {s: {"from": rows[s]["lo"], "to": rows[s]["hi"]} for s in COVERAGE_SOURCES}
 
 
 def windows(t: dt.date, **days: Iterable[int]) -> Windows:
