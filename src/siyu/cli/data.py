@@ -78,13 +78,32 @@ def tables(ctx: typer.Context, fmt: FormatOpt = Fmt.table) -> None:
 
 @commands.command()
 def export(ctx: typer.Context,
-           table: Annotated[str, typer.Argument(help="Contract table to export.")],
-           file: Annotated[Path, typer.Argument(help="Output file: .parquet, .csv or .jsonl.")],
+           table: Annotated[Optional[str], typer.Argument(
+               help="Contract table to export (with --all: the output directory).", show_default=False)] = None,
+           file: Annotated[Optional[Path], typer.Argument(help="Output file: .parquet, .csv or .jsonl.",
+                                                          show_default=False)] = None,
+           all_: Annotated[bool, typer.Option("--all", help="Every contract table into the directory given, "
+                                                            "one <table>.<ext> file each.")] = False,
+           file_format: Annotated[FileFmt, typer.Option("--format", "-f", help="File format with --all.")
+                                  ] = FileFmt.parquet,
            unmask: Annotated[bool, typer.Option(help="Write personal data in clear (for a round trip).")] = False
            ) -> None:
-    """Write TABLE to FILE in the contract's columns (personal data masked unless --unmask)."""
+    """Write TABLE to FILE in the contract's columns, or with --all every table into DIR (personal data masked
+    unless --unmask): siyu export orders orders.csv; siyu export --all --format parquet DIR."""
+    from siyu._exceptions import ConfigError
     from siyu.cli._render import plural
 
+    if all_:
+        if table is None or file is not None:
+            raise ConfigError("siyu export --all takes one directory: siyu export --all --format parquet DIR")
+        from siyu.contract.exchange import export_all
+
+        written = export_all(workspace(ctx), Path(table), file_format.value, unmask=unmask)
+        for name, (path, n) in written.items():
+            console.print(f"exported {plural(n, 'row')} of {name} to {path}", highlight=False)
+        return
+    if table is None or file is None:
+        raise ConfigError("siyu export takes a table and a file (siyu export orders orders.csv), or --all DIR")
     n = workspace(ctx).export(table, file, unmask=unmask)
     console.print(f"exported {plural(n, 'row')} of {table} to {file}")
 
