@@ -14,7 +14,7 @@ import pytest
 
 from siyu import SiyuConfig, Workspace
 from siyu.assets import FAST_LABELS, fast
-from siyu.assets.fast import data_coverage, uncovered, windows
+from siyu.metrics.coverage import data_coverage, uncovered, windows
 from siyu.config import ModelConfig
 from siyu.health.gain import INDICATORS, gain, indicator_score, indicators_at, trend
 

@@ -89,9 +89,10 @@ def indicator_windows(ws: "Workspace", t: dt.date) -> dict[str, Any]:
 
     A new buyer's look-back (``new_cust_lookback_days``) extends its window; I1's "first purchase before T−364"
     is read as a year of orders before W365 (siyu); members, follows, products and tags are state (no window).
-    Returns ``{"G1": Windows, …}`` for :func:`siyu.assets.fast.uncovered`.
+    Returns ``{"G1": Windows, …}`` for :func:`siyu.metrics.coverage.uncovered`.
     """
-    from siyu.assets.fast import merge_windows, stage_windows, windows
+    from siyu.assets.fast import stage_windows
+    from siyu.metrics.coverage import merge_windows, windows
 
     m = ws.config.model
     lb = m.new_cust_lookback_days

@@ -15,7 +15,7 @@ a value; fewer than 3 such months give no baseline score (None), and a dimension
 scores that exist.
 
 Comparability (siyu): a trend value whose look-back windows the logs do not cover (a window starting before
-the first row of orders, events or reach_log, or after the last; :func:`siyu.assets.fast.uncovered` with
+the first row of orders, events or reach_log, or after the last; :func:`siyu.metrics.coverage.uncovered` with
 :func:`siyu.health.gain.indicators.indicator_windows`) is not comparable: its value is None with a reason. Such
 months never enter a baseline; when the current value itself is not comparable it keeps its value and target
 score, flagged, but gets no baseline score.
@@ -58,7 +58,7 @@ def trend(ws: "Workspace", as_of: dt.date | str | None = None, months: int | Non
     Each indicator of a point also has ``comparable`` and ``reason``; a value whose windows the data do not cover
     is None (its numerator and denominator stay as computed), see the module docstring.
     """
-    from siyu.assets.fast import data_coverage, uncovered
+    from siyu.metrics.coverage import data_coverage, uncovered
 
     t = default_as_of(ws, as_of)
     n = months or ws.config.gain.baseline_months
