@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from siyu.cli._common import show
-from siyu.cli._render import RowTable, bilingual, plural
+from siyu.cli._render import RowTable, bilingual, fmt_value, plural
 from siyu.metrics import KPI_LABELS
 from siyu.report.page import _fmt
 
@@ -45,14 +45,14 @@ def _print_assets(console: Console, a: dict[str, Any]) -> None:
 
     s = a["aipl"]
     show(RowTable(("阶段 stage", "人数 users", "占比 mix"),
-                  [(bilingual(*STAGE_LABELS[k], code=k), f"{s['counts'][k]:,}", _pct(s["mix"][k]))
+                  [(bilingual(*STAGE_LABELS[k], code=k), f"{s['counts'][k]:,}", fmt_value(s["mix"][k], "share"))
                    for k in ("A", "I", "P", "L")], numeric=(False, True, True),
                   title=f"AIPL 人群资产 · F = {s['total']:,}"), out=console)
     f = a["fast"]
     rows = []
     for k in ("F", "A", "S", "T"):
         v, pop = f["current"][k], f["change"][k]["pop"]["rel"]
-        rows.append((bilingual(*FAST_LABELS[k], code=k), f"{v:,}" if isinstance(v, int) else _pct(v),
+        rows.append((bilingual(*FAST_LABELS[k], code=k), f"{v:,}" if isinstance(v, int) else fmt_value(v, "share"),
                      "–" if pop is None else f"{pop:+.1%}"))
     show(RowTable(("指标 metric", "当前 now", "环比 PoP"), rows, numeric=(False, True, True),
                   title="FAST 消费者运营健康度"), out=console)
@@ -69,7 +69,7 @@ def _print_assets(console: Console, a: dict[str, Any]) -> None:
                   title="关系池 Relationship pools"), out=console)
     g = a["grow"]
     show(RowTable(("", "ΔGMV", "G", "R", "O"),
-                  [(label, *(_money(g[part][k]) for k in ("delta", "G", "R", "O")))
+                  [(label, *(fmt_value(g[part][k], "money") for k in ("delta", "G", "R", "O")))
                    for part, label in (("total", "合计 total"), ("new", "新客 new"), ("existing", "老客 existing"))],
                   numeric=(False, True, True, True, True),
                   title=f"GROW 增长拆解 {g['from']} → {g['as_of']} ({g['period_days']}-day periods)"), out=console)
@@ -109,10 +109,3 @@ def _print_gain(console: Console, a: dict[str, Any]) -> None:
 def _num(v: Any, spec: str = ".0f") -> str:
     return "–" if v is None else format(v, spec)
 
-
-def _pct(v: Any) -> str:
-    return "–" if v is None else f"{v:.1%}"
-
-
-def _money(v: Any) -> str:
-    return "–" if v is None else f"{'-' if v < 0 else ''}¥{abs(v):,.2f}"
