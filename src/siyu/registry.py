@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 __all__ = ["CAPABILITIES", "Capability", "capabilities", "load"]
@@ -63,8 +64,12 @@ CAPABILITIES: tuple[Capability, ...] = (
 )
 
 
+@cache
 def capabilities() -> tuple[Capability, ...]:
-    """The built-in capabilities followed by those installed through the ``siyu.capabilities`` entry points."""
+    """The built-in capabilities followed by those installed through the ``siyu.capabilities`` entry points.
+
+    Read once per process (the CLI, the report and the snapshot all ask; scanning installed packages' entry points
+    costs tens of milliseconds)."""
     from importlib.metadata import entry_points
 
     extra = tuple(ep.load() for ep in entry_points(group="siyu.capabilities"))
