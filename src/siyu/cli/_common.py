@@ -55,6 +55,16 @@ def workspace(ctx: typer.Context):
 PIPE_MAX_WIDTH = 1000
 
 
+def _sized(out: Console | None) -> tuple[Console, bool]:
+    """``out`` (default: stdout) at ``$COLUMNS`` when it is set (read now: rich reads it once, when the console is
+    made), and whether it is a pipe without ``$COLUMNS``, where output is printed at the width it needs."""
+    out = out or console
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit():
+        return (out if int(columns) == out.width else Console(file=out.file, width=int(columns))), False
+    return out, not out.is_terminal
+
+
 def show(*renderables: Any, out: Console | None = None) -> None:
     """Print tables for people on ``out`` (default: stdout).
 
@@ -64,12 +74,8 @@ def show(*renderables: Any, out: Console | None = None) -> None:
     """
     from siyu.cli._render import RowTable
 
-    out = out or console
-    columns = os.environ.get("COLUMNS", "").strip()
-    if columns.isdigit():  # read now, not when the console was made (rich reads it once)
-        if int(columns) != out.width:
-            out = Console(file=out.file, width=int(columns))
-    elif not out.is_terminal:
+    out, piped = _sized(out)
+    if piped:
         need = max((r.natural_width() for r in renderables if isinstance(r, RowTable)), default=0)
         if need > out.width:
             out = Console(file=out.file, width=min(need, PIPE_MAX_WIDTH))
@@ -80,8 +86,7 @@ def show(*renderables: Any, out: Console | None = None) -> None:
 def note(text: str, out: Console | None = None) -> None:
     """Print a line of notes under a table: wrapped at the console's width on a terminal or with ``$COLUMNS``,
     left whole when piped (as :func:`show` prints tables)."""
-    out = out or console
-    piped = not out.is_terminal and not os.environ.get("COLUMNS", "").strip().isdigit()
+    out, piped = _sized(out)
     out.print(text, highlight=False, soft_wrap=piped)
 
 
