@@ -41,6 +41,14 @@ def make_model(name: str) -> Any:
     return getattr(importlib.import_module(module), cls)()
 
 
+def _check_sufficient(summary: Any, m: Any, time_unit: str) -> None:
+    """Refuse a fit on too little data: ``[model] clv_min_repeat_buyers`` and ``clv_min_history_days``."""
+    from siyu.clv.value import UNIT_DAYS, check_sufficiency
+
+    check_sufficiency(summary, min_repeat_buyers=m.clv_min_repeat_buyers, min_history_days=m.clv_min_history_days,
+                      unit_days=UNIT_DAYS[time_unit])
+
+
 def _source(ws: "Workspace | None", input_file: str | Path | None) -> Any:
     if input_file is not None:
         return Path(input_file)
@@ -62,7 +70,6 @@ def fit_model(ws: "Workspace | None", model: str, *, calibration_end: dt.date, h
     """
     from siyu.clv.summary import discrete_summary, rfm_summary
     from siyu.clv.validation import conditional_expectations, error_metrics
-    from siyu.clv.value import UNIT_DAYS, check_sufficiency
 
     cols = {"customer_col": customer_col, "time_col": time_col, "amount_col": amount_col}
     src = _source(ws, input_file)
@@ -74,8 +81,7 @@ def fit_model(ws: "Workspace | None", model: str, *, calibration_end: dt.date, h
                               monetary=model == "gg", **cols)
     cfg = ws.config.model if ws is not None else None
     if model != "gg" and cfg is not None:
-        check_sufficiency(summary, min_repeat_buyers=cfg.clv_min_repeat_buyers,
-                          min_history_days=cfg.clv_min_history_days, unit_days=UNIT_DAYS[time_unit])
+        _check_sufficient(summary, cfg, time_unit)
     est.fit(summary)
     out: dict[str, Any] = {"model": model, "params": est.params_, "standard_errors": est.standard_errors_,
                            "log_likelihood": est.log_likelihood_, "n_customers": est.n_customers_,
@@ -97,7 +103,7 @@ def predict(ws: "Workspace", *, horizon_days: float, model: str = "bgnbd", calib
     import pyarrow as pa
 
     from siyu.clv.summary import rfm_summary
-    from siyu.clv.value import UNIT_DAYS, check_sufficiency, clv
+    from siyu.clv.value import clv
     from siyu.engine.io import format_of, write_table
 
     if model in ("gg", "bgbb"):
@@ -107,8 +113,7 @@ def predict(ws: "Workspace", *, horizon_days: float, model: str = "bgnbd", calib
     t = calibration_end or ws.last_date()
     summary = rfm_summary(ws, calibration_end=t, time_unit=time_unit).sort_by("customer_id")  # stable output order
     m = ws.config.model
-    check_sufficiency(summary, min_repeat_buyers=m.clv_min_repeat_buyers, min_history_days=m.clv_min_history_days,
-                      unit_days=UNIT_DAYS[time_unit])
+    _check_sufficient(summary, m, time_unit)
     purchase = make_model(model).fit(summary)
     gg = make_model("gg").fit(summary)
     with ws.session() as conn, registered(conn, _clv_ids=summary.select(["customer_id"])):
@@ -203,19 +208,16 @@ def holdout_check(ws: Workspace, as_of: dt.date, model: str = "bgnbd") -> dict[s
         ``conditional`` (holdout purchases by calibration frequency) and ``tracking`` (cumulative repeat
         purchases, actual vs expected, per week).
     """
-    from siyu.clv.summary import UNIT_DAYS, rfm_summary
+    from siyu.clv.summary import rfm_summary
     from siyu.clv.validation import (
         conditional_expectations,
         error_metrics,
         holdout_tracking,
     )
-    from siyu.clv.value import check_sufficiency
 
     cal_end = as_of - dt.timedelta(days=HOLDOUT_DAYS)
     summary = rfm_summary(ws, calibration_end=cal_end, holdout_end=as_of, time_unit="W")
-    m = ws.config.model
-    check_sufficiency(summary, min_repeat_buyers=m.clv_min_repeat_buyers, min_history_days=m.clv_min_history_days,
-                      unit_days=UNIT_DAYS["W"])
+    _check_sufficient(summary, ws.config.model, "W")
     est = make_model(model).fit(summary)
     return {"params": est.params_, "metrics": error_metrics(est, summary), "calibration_end": cal_end,
             "conditional": conditional_expectations(est, summary),
