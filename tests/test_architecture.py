@@ -72,19 +72,28 @@ def test_import_siyu_and_the_engine_layer_stay_light():
     assert out == ""
 
 
-def test_the_engine_registry_has_duckdb_and_refuses_an_unfilled_slot_clearly():
+def test_the_engine_registry_has_duckdb_and_spark_and_refuses_an_unfilled_slot_clearly():
     from siyu import ConfigError
-    from siyu.engine import ENGINES, Engine, get_engine
+    from siyu.engine import ENGINES, Engine, get_engine, register_engine
+    from siyu.engine.base import EngineSpec
     from siyu.engine.duckdb import DuckDBEngine
+    from siyu.engine.spark import SparkEngine
 
     assert get_engine("duckdb") is DuckDBEngine
     assert {"read", "write", "temp", "udf"} <= DuckDBEngine.capabilities
-    assert "spark" in ENGINES
-    with pytest.raises(ConfigError, match="spark.*not available"):
-        get_engine("spark")
+    assert get_engine("spark") is SparkEngine
+    assert "write" not in SparkEngine.capabilities and "read" in SparkEngine.capabilities
+    ENGINES["flink"] = EngineSpec("flink", None, "a slot not filled", missing="not built")
+    try:
+        with pytest.raises(ConfigError, match="flink.*not available"):
+            get_engine("flink")
+        register_engine("flink", "siyu.engine.duckdb:DuckDBEngine", "filled")
+        assert get_engine("flink") is DuckDBEngine
+    finally:
+        del ENGINES["flink"]
     with pytest.raises(ConfigError, match="unknown engine 'oracle'"):
         get_engine("oracle")
-    assert isinstance(DuckDBEngine(Path("x.duckdb")), Engine)
+    assert isinstance(DuckDBEngine(Path("x.duckdb")), Engine) and isinstance(SparkEngine("lake"), Engine)
 
 
 def test_the_workspace_is_thin_and_has_one_public_writer(good_ws):

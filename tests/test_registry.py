@@ -91,10 +91,9 @@ def test_every_report_section_is_documented_and_rendered_by_a_test():
 
 
 def _settings():
-    from siyu.config import SiyuConfig
+    from siyu.config import iter_settings
 
-    return [(section, key, f) for section, field in SiyuConfig.model_fields.items()
-            for key, f in field.annotation.model_fields.items()]
+    return [(section, key, f) for section, key, f, _ in iter_settings()]
 
 
 @pytest.mark.parametrize("section, key, field", _settings(), ids=[f"{s}.{k}" for s, k, _ in _settings()])

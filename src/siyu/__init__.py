@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "ConfigError": "siyu._exceptions",
+    "EngineError": "siyu._exceptions",
     "InsufficientDataError": "siyu._exceptions",
     "ModelConfig": "siyu.config",
     "NotFittedError": "siyu._exceptions",

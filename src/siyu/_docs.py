@@ -74,14 +74,12 @@ def contract_reference() -> str:
 
 def config_reference() -> str:
     """Markdown table of every setting of ``siyu.toml`` with its default (as written in TOML) and meaning."""
-    from siyu.config import SiyuConfig, _toml_value
+    from siyu.config import _toml_value, iter_settings
 
-    defaults = SiyuConfig().model_dump(mode="json")  # default factories called; tuples as lists
     lines = ["| section | key | default | meaning |", "|---|---|---|---|"]
-    for section, field in SiyuConfig.model_fields.items():
-        for name, f in field.annotation.model_fields.items():
-            default = _toml_value(defaults[section][name])
-            lines.append(f"| `[{section}]` | `{name}` | `{_cell(default)}` | {_cell(f.description or '')} |")
+    for section, name, f, value in iter_settings():
+        default = "(not set)" if value is None else _toml_value(value)
+        lines.append(f"| `[{section}]` | `{name}` | `{_cell(default)}` | {_cell(f.description or '')} |")
     return "\n".join(lines)
 
 

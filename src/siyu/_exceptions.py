@@ -8,6 +8,7 @@ it once to an exit code (CLI) and once to an HTTP status (API)::
     ├── WorkspaceError       workspace missing, already present, unreadable
     ├── ValidationError      an input file breaks the data contract (file, row, column, rule)
     ├── InsufficientDataError  not enough data for a metric or model
+    ├── EngineError          the chosen engine cannot do this (a write on Spark, a model not covered there)
     └── NotFittedError       a model used before ``fit`` (also a ``ValueError``)
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "EngineError",
     "InsufficientDataError",
     "NotFittedError",
     "SiyuError",
@@ -87,6 +89,14 @@ class InsufficientDataError(SiyuError):
 
     exit_code = 65
     http_status = 422
+
+
+class EngineError(SiyuError):
+    """The chosen engine cannot do this: a write on a read-only engine (Spark), a model it does not cover, or a
+    query the engine failed to run (its message, never its stack trace)."""
+
+    exit_code = 69  # EX_UNAVAILABLE
+    http_status = 501
 
 
 class NotFittedError(SiyuError, ValueError):

@@ -18,7 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from siyu._exceptions import ConfigError
 
-__all__ = ["GAIN_IDS", "GainConfig", "ModelConfig", "SiyuConfig", "WorkspaceSettings", "config_template", "dump_config",
+__all__ = ["GAIN_IDS", "EngineSettings", "GainConfig", "ModelConfig", "SiyuConfig", "SparkSettings", "WorkspaceSettings", "config_template", "dump_config", "iter_settings",
            "load_config"]
 
 
@@ -148,12 +148,50 @@ class GainConfig(_Strict):
         return v
 
 
+class SparkSettings(_Strict):
+    """The Spark engine (docs/spark.md): where it runs and where the contract tables are."""
+
+    master: str = Field("local[*]", description="Spark master: local[N], spark://host:7077, yarn, or sc://host:15002 "
+                                                "(Spark Connect); SIYU_SPARK_MASTER overrides it.")
+    conf: dict[str, str] = Field(default_factory=dict, description="Extra Spark settings (spark.executor.memory, "
+                                                                   "lake credentials, ...), added to siyu's.")
+    data: str | None = Field(None, description="Directory or lake URI of the contract tables as Parquet "
+                                               "(<table>.parquet or <table>/); --data and SIYU_DATA override it.")
+
+
+class EngineSettings(_Strict):
+    """Which engine runs the models (docs/spark.md)."""
+
+    name: Literal["duckdb", "spark"] = Field("duckdb", description="Engine: duckdb (the workspace file, default) or "
+                                                                  "spark (Parquet tables); --engine and SIYU_ENGINE "
+                                                                  "override it.")
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+
+
 class SiyuConfig(_Strict):
-    """The whole configuration: ``[workspace]``, ``[model]`` and ``[gain]`` sections of ``siyu.toml``."""
+    """The whole configuration: ``[workspace]``, ``[model]``, ``[gain]`` and ``[engine]`` sections of ``siyu.toml``."""
 
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     model: ModelConfig = Field(default_factory=ModelConfig)
     gain: GainConfig = Field(default_factory=GainConfig)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+
+
+def iter_settings() -> list[tuple[str, str, object, object]]:
+    """Every setting as ``(section, key, field, default)``; a nested section is dotted (``engine.spark``)."""
+    out: list[tuple[str, str, object, object]] = []
+
+    def walk(section: str, model: type[BaseModel], defaults: dict) -> None:
+        for key, f in model.model_fields.items():
+            if isinstance(f.annotation, type) and issubclass(f.annotation, BaseModel):
+                walk(f"{section}.{key}", f.annotation, defaults[key])
+            else:
+                out.append((section, key, f, defaults[key]))
+
+    defaults = SiyuConfig().model_dump(mode="json")  # default factories called; tuples as lists
+    for name, field in SiyuConfig.model_fields.items():
+        walk(name, field.annotation, defaults[name])
+    return out
 
 
 def load_config(path: str | Path) -> SiyuConfig:
@@ -179,10 +217,10 @@ def load_config(path: str | Path) -> SiyuConfig:
 
 
 def dump_config(config: SiyuConfig) -> str:
-    """Render a configuration as TOML text (every setting, defaults included)."""
+    """Render a configuration as TOML text (every setting, defaults included; a setting not set is left out)."""
     import tomli_w
 
-    return tomli_w.dumps(config.model_dump(mode="json"))
+    return tomli_w.dumps(config.model_dump(mode="json", exclude_none=True))
 
 
 def _toml_value(v: object) -> str:
@@ -205,10 +243,22 @@ def config_template(config: SiyuConfig | None = None) -> str:
     chosen = (config or SiyuConfig()).model_dump(mode="json")
     lines = ["# siyu workspace configuration. Every key is optional; uncomment to change a default.",
              "# Defaults and their sources: docs/customer-assets.md §Settings; `siyu config` prints the effective values.", ""]
-    for section, values in default.items():
-        lines.append(f"[{section}]")
+    def section(name: str, model: type[BaseModel], values: dict, picked: dict) -> None:
+        subs = [k for k, f in model.model_fields.items() if isinstance(f.annotation, type)
+                and issubclass(f.annotation, BaseModel)]
+        lines.append(f"[{name}]")
         for key, value in values.items():
-            text = f"{key} = {_toml_value(chosen[section][key])}"
-            lines.append(text if chosen[section][key] != value else "# " + text)
+            if key in subs:
+                continue
+            if value is None and picked[key] is None:
+                lines.append(f"# {key}: not set")
+                continue
+            text = f"{key} = {_toml_value(picked[key])}"
+            lines.append(text if picked[key] != value else "# " + text)
         lines.append("")
+        for key in subs:
+            section(f"{name}.{key}", model.model_fields[key].annotation, values[key], picked[key])
+
+    for name, field in SiyuConfig.model_fields.items():
+        section(name, field.annotation, default[name], chosen[name])
     return "\n".join(lines)

@@ -49,7 +49,7 @@ class Capability:
 CAPABILITIES: tuple[Capability, ...] = (
     Capability("data", "数据与工作区", "Data and workspace", "siyu.contract", "docs/data.md",
                cli="siyu.cli.data", report="siyu.report.sections.store", snapshot="siyu.metrics:snapshot_part",
-               settings=("workspace",)),
+               settings=("workspace", "engine")),
     Capability("assets", "消费者资产", "Customer assets", "siyu.assets", "docs/customer-assets.md",
                cli="siyu.cli.assets", report="siyu.report.sections.assets", snapshot="siyu.assets:snapshot_part",
                settings=("model",)),

@@ -57,16 +57,21 @@ class Workspace:
     >>> ws.ingest("orders", "orders.parquet").inserted      # doctest: +SKIP
     """
 
-    def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False,
+                 engine: str | None = None, data: str | os.PathLike | None = None) -> None:
         self.path = resolve_workspace_path(path)
-        if not (self.path / DB_FILE).exists():
-            raise WorkspaceError(f"{self.path} is not a siyu workspace (no {DB_FILE}); create it with `siyu init`")
         self.read_only = read_only
         self.config: SiyuConfig = load_config(self.path / CONFIG_FILE)
         from siyu.engine.base import get_engine
 
-        self.engine = get_engine("duckdb")(self.db_path, read_only=read_only)
-
+        name = engine or os.environ.get("SIYU_ENGINE") or self.config.engine.name
+        if name == "duckdb":
+            if data is not None:
+                raise ConfigError("--data is the spark engine's contract tables; the duckdb engine reads the "
+                                  "workspace file (choose --engine spark)")
+            if not (self.path / DB_FILE).exists():
+                raise WorkspaceError(f"{self.path} is not a siyu workspace (no {DB_FILE}); create it with `siyu init`")
+        self.engine = get_engine(name).open(self, data=data)
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
     def init(cls, path: str | os.PathLike | None = None, *, config: SiyuConfig | None = None) -> Workspace:
@@ -141,6 +146,8 @@ class Workspace:
         """An order-independent checksum of every table's content (count and XOR of row hashes)."""
         from siyu.contract.schema import TABLES
 
+        self._require("write", "checksums (of the stored workspace tables)")
+
         out = {}
         for name in [*TABLES, "_loads"]:
             n, h = self.query(f"SELECT count(*) AS n, coalesce(bit_xor(hash(t)), 0) AS h FROM {name} t").to_pylist()[0].values()
@@ -152,12 +159,21 @@ class Workspace:
         return self.model("last_pay_date").column("d")[0].as_py()
 
     # -- writing ---------------------------------------------------------------------------
+    def _require(self, capability: str, what: str) -> None:
+        """Refuse ``what`` with a clear :class:`~siyu.EngineError` when the engine lacks ``capability``."""
+        if capability not in self.engine.capabilities:
+            from siyu._exceptions import EngineError
+
+            raise EngineError(f"{what} needs the workspace file and is not available on the {self.engine.name} "
+                              f"engine, which only reads and computes: run it with --engine duckdb")
+
     def write(self, fn: Callable[[Any], Any]) -> Any:
         """Run ``fn(connection)`` as the workspace's one writer (refused when opened read-only).
 
         Every change to stored data goes through here: ingest, forget and the results models store
-        (pool transitions, CLV predictions).
+        (pool transitions, CLV predictions). Engines without ``write`` (Spark) refuse.
         """
+        self._require("write", "storing results")
         return self.engine.write(fn)
 
     def ingest(self, table: str, file: str | os.PathLike, encoding: str = "utf-8"):
@@ -182,6 +198,7 @@ class Workspace:
         from siyu.contract.privacy import load_or_create_key
         from siyu.contract.schema import get_table
 
+        self._require("write", "ingest")
         spec = get_table(table)
         key = load_or_create_key(self.path) if any(c.pii for c in spec.columns) else None
         return self.write(lambda conn: load_file(conn, table, file, tz=self.config.workspace.tz, key=key,
@@ -196,6 +213,7 @@ class Workspace:
         from siyu.contract.schema import get_table
         from siyu.engine.io import copy_query, format_of
 
+        self._require("write", "export (from the workspace file)")
         spec = get_table(table)
         fmt = format_of(file)
         cols = []
@@ -237,6 +255,7 @@ class Workspace:
         """
         from siyu.contract.schema import TABLES
 
+        self._require("write", "forget")
         anon = "anon:" + secrets.token_hex(8)
 
         def do_forget(conn):

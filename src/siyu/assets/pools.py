@@ -55,13 +55,14 @@ def pool_summary(ws: Workspace, as_of: dt.date | str | None = None) -> dict[str,
 
 
 def pool_transitions(ws: Workspace, start: dt.date | str, end: dt.date | str | None = None, *,
-                     step_days: int | None = None, store: bool = True) -> pa.Table:
+                     step_days: int | None = None, store: bool | None = None) -> pa.Table:
     """Pool changes between evaluations at ``start, start+step, …, end`` as events.
 
     Each change of a user's label between consecutive evaluations is a row ``user_id, pool_type,
     from_pool, to_pool, date`` dated at the evaluation where the new label is first seen (entering a
     pool from nothing has an empty ``from_pool``; leaving, an empty ``to_pool``). With ``store`` the
-    rows replace those of the same dates in the workspace table ``pool_transitions``.
+    rows replace those of the same dates in the workspace table ``pool_transitions`` (default: when the engine
+    writes; the Spark engine only computes them).
     """
     import pyarrow as pa
 
@@ -84,7 +85,7 @@ def pool_transitions(ws: Workspace, start: dt.date | str, end: dt.date | str | N
         {"user_id": pa.array([], pa.string()), "pool_type": pa.array([], pa.string()),
          "from_pool": pa.array([], pa.string()), "to_pool": pa.array([], pa.string()),
          "date": pa.array([], pa.date32())})
-    if store:
+    if store or (store is None and "write" in ws.engine.capabilities):
         _store(ws, events, dates[1], dates[-1])
     return events
 

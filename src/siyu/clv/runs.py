@@ -93,10 +93,11 @@ def fit_model(ws: "Workspace | None", model: str, *, calibration_end: dt.date, h
 
 
 def predict(ws: "Workspace", *, horizon_days: float, model: str = "bgnbd", calibration_end: dt.date | None = None,
-            time_unit: str = "W", out: str | Path | None = None, store: bool = True) -> dict[str, Any]:
+            time_unit: str = "W", out: str | Path | None = None, store: bool | None = None) -> dict[str, Any]:
     """Fit ``model`` and Gamma-Gamma on all orders up to ``calibration_end`` and predict every customer's CLV.
 
-    The predictions replace the workspace table ``clv_predictions`` (unrounded) and, with ``out``, are written
+    The predictions replace the workspace table ``clv_predictions`` (unrounded; ``store`` defaults to whether
+    the engine writes: the Spark engine only predicts) and, with ``out``, are written
     to a file (.csv, .parquet, .jsonl) as :func:`prediction_file_table` presents them (rounded, missing values
     empty, next-order dates within the horizon only).
     """
@@ -130,7 +131,7 @@ def predict(ws: "Workspace", *, horizon_days: float, model: str = "bgnbd", calib
         **{k: pa.array(v) for k, v in values.items() if k != "expected_next_order"},
         "expected_next_order": pa.array(values["expected_next_order"]),
     })
-    if store:
+    if store or (store is None and "write" in ws.engine.capabilities):
         def write(conn: Any) -> None:
             with transaction(conn), registered(conn, _clv=table):
                 run(conn, "CREATE OR REPLACE TABLE clv_predictions AS SELECT * FROM _clv")
@@ -188,8 +189,9 @@ def prediction_summary(table: Any) -> dict[str, Any]:
 
 
 def stored_predictions(ws: Workspace) -> Any:
-    """The stored ``predicted_clv`` and ``p_alive`` of every customer, or None before ``siyu clv predict``."""
-    if ws.model("clv_tables").num_rows == 0:
+    """The stored ``predicted_clv`` and ``p_alive`` of every customer, or None before ``siyu clv predict`` (and on
+    an engine that stores nothing)."""
+    if "write" not in ws.engine.capabilities or ws.model("clv_tables").num_rows == 0:
         return None
     return ws.model("clv_stored_predictions")
 

@@ -63,7 +63,7 @@ UNIT_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 30.4375, "Y": 365.25}
 PERIODS: dict[str, str] = {
     "Y": "year({d})",
     "M": "(year({d}) * 12 + month({d}) - 1)",
-    "W": "((({d}) - DATE '1969-12-29') // 7)",
+    "W": "(date_diff('day', DATE '1969-12-29', {d}) // 7)",
 }
 
 #: SQL predicate of a purchase over ``_clv_tx`` (docs/customer-assets.md; ``refund_amount`` is NULL when the source
@@ -166,6 +166,9 @@ def _memory_limit(conn: Any) -> str:
 @contextlib.contextmanager
 def _memory_cap(conn: Any) -> Iterator[None]:
     """Lower DuckDB's ``memory_limit`` to :data:`MEMORY_LIMIT` for the duration (never raise it), then restore it."""
+    if getattr(conn, "dialect", "duckdb") != "duckdb":  # Spark sizes its executors itself
+        yield
+        return
     old = _memory_limit(conn)
     if _bytes(old) <= _bytes(MEMORY_LIMIT):
         yield
@@ -181,6 +184,8 @@ def _memory_cap(conn: Any) -> Iterator[None]:
 
 def _columns(conn: Any, relation: str) -> dict[str, str]:
     """Column name -> DuckDB type of the table, view or registered frame named ``relation``."""
+    if getattr(conn, "dialect", "duckdb") != "duckdb":  # another engine's connection names DuckDB's types itself
+        return conn.siyu_columns(relation)
     return {r[0]: r[1] for r in run(conn, load_model("clv_source_columns").sql, {"relation": relation})}
 
 

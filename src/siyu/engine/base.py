@@ -47,6 +47,10 @@ class Engine(Protocol):
     def close(self) -> None:
         """Release the engine's resources (reopened on demand)."""
 
+    @classmethod
+    def open(cls, ws: Any, *, data: Any = None) -> Engine:
+        """The engine for workspace ``ws`` (its file, or for Spark ``data`` and ``ws.config.engine``)."""
+
 
 @dataclass(frozen=True)
 class EngineSpec:
@@ -68,8 +72,7 @@ class EngineSpec:
 #: name -> engine; the Spark slot is filled by the Spark engine
 ENGINES: dict[str, EngineSpec] = {
     "duckdb": EngineSpec("duckdb", "siyu.engine.duckdb:DuckDBEngine", "embedded DuckDB file (default)"),
-    "spark": EngineSpec("spark", None, "Apache Spark over Parquet contract tables",
-                        missing="the Spark engine is planned; use the embedded DuckDB engine"),
+    "spark": EngineSpec("spark", "siyu.engine.spark:SparkEngine", "Apache Spark over Parquet contract tables"),
 }
 
 

@@ -81,6 +81,11 @@ class DuckDBEngine:
         self._conn: Any = None
         self._lock = threading.RLock()
 
+    @classmethod
+    def open(cls, ws: Any, *, data: Any = None) -> DuckDBEngine:
+        """The engine of workspace ``ws`` (its ``siyu.duckdb``)."""
+        return cls(ws.db_path, read_only=ws.read_only)
+
     def connection(self) -> Any:
         """The open connection (opened on first use, with the session's temporary tables)."""
         if self._conn is None:

@@ -20,6 +20,6 @@ sales AS (
     WHERE coalesce(o.refund_amount, 0) < o.amount AND CAST(o.paid_at AS DATE) BETWEEN l.launch_date AND l.end_d
     GROUP BY l.sku
 )
-SELECT l.sku, l.launch_date, coalesce(s.gmv, 0.0) AS gmv_30d, CAST(l.end_d - l.launch_date + 1 AS INTEGER) AS days_observed
+SELECT l.sku, l.launch_date, coalesce(s.gmv, 0.0) AS gmv_30d, CAST(date_diff('day', l.launch_date, l.end_d) + 1 AS INTEGER) AS days_observed
 FROM launched l LEFT JOIN sales s ON s.sku = l.sku
 ORDER BY l.launch_date, l.sku

@@ -9,7 +9,7 @@
 -- launches = SKUs whose launch_date is in P1.
 WITH lines AS (
     SELECT g.order_id, CAST(i.amount AS DOUBLE) * g.net_share AS item_gmv,
-           coalesce(g.d - p.launch_date BETWEEN 0 AND CAST($new_product_days AS INTEGER) - 1, false) AS new_sku
+           coalesce(date_diff('day', p.launch_date, g.d) BETWEEN 0 AND CAST($new_product_days AS INTEGER) - 1, false) AS new_sku
     FROM _grow_orders g
     JOIN order_items i ON i.order_id = g.order_id
     LEFT JOIN products p ON p.sku = i.sku

@@ -5,7 +5,7 @@
 -- columns: user_id VARCHAR, recency INTEGER, frequency BIGINT, monetary DOUBLE, r INTEGER, f INTEGER, m INTEGER, "group" VARCHAR
 -- source: docs/customer-assets.md (scores 1 + floor(5 (rank - 1) / n) with RANK(); the common RFM segment map)
 WITH b AS (
-    SELECT user_id, CAST(CAST($as_of AS DATE) - last_purchase_rfm AS INTEGER) AS recency,
+    SELECT user_id, CAST(date_diff('day', last_purchase_rfm, CAST($as_of AS DATE)) AS INTEGER) AS recency,
            pdays_rfm AS frequency, spend_rfm AS monetary
     FROM _features WHERE pdays_rfm > 0
 ),

@@ -15,7 +15,7 @@ WITH periods AS (
         CASE $period
             WHEN 'Y' THEN year(CAST(paid_at AS DATE))
             WHEN 'M' THEN (year(CAST(paid_at AS DATE)) * 12 + month(CAST(paid_at AS DATE)) - 1)
-            WHEN 'W' THEN (((CAST(paid_at AS DATE)) - DATE '1969-12-29') // 7)
+            WHEN 'W' THEN (date_diff('day', DATE '1969-12-29', CAST(paid_at AS DATE)) // 7)
         END AS period
     FROM _clv_tx
     WHERE customer_id IS NOT NULL
@@ -28,7 +28,7 @@ opportunities AS (   -- n: complete periods after the first-purchase period (a p
                CASE $period   -- the index of the period of the day after $calibration_end
                    WHEN 'Y' THEN year(CAST($calibration_end AS DATE) + 1)
                    WHEN 'M' THEN (year(CAST($calibration_end AS DATE) + 1) * 12 + month(CAST($calibration_end AS DATE) + 1) - 1)
-                   WHEN 'W' THEN (((CAST($calibration_end AS DATE) + 1) - DATE '1969-12-29') // 7)
+                   WHEN 'W' THEN (date_diff('day', DATE '1969-12-29', CAST($calibration_end AS DATE) + 1) // 7)
                END - 1 - min(period), $n_periods)) AS n
     FROM periods GROUP BY customer_id
 )

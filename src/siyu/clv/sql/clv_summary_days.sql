@@ -10,12 +10,12 @@
 SELECT
     customer_id,
     bit_count(days) - 1 AS frequency,
-    CAST(last_day - first_day AS DOUBLE) / $unit_days AS recency,
-    CAST(CAST($calibration_end AS DATE) - first_day AS DOUBLE) / $unit_days AS "T",
+    CAST(date_diff('day', first_day, last_day) AS DOUBLE) / $unit_days AS recency,
+    CAST(date_diff('day', first_day, CAST($calibration_end AS DATE)) AS DOUBLE) / $unit_days AS "T",
     first_day AS first_purchase
 FROM (
     SELECT customer_id, min(day) AS first_day, max(day) AS last_day,
-        bitstring_agg(CAST(day - DATE '1970-01-01' AS INTEGER), $day_lo, $day_hi) AS days
+        bitstring_agg(CAST(date_diff('day', DATE '1970-01-01', day) AS INTEGER), $day_lo, $day_hi) AS days
     FROM (
         SELECT customer_id, CAST(paid_at AS DATE) AS day
         FROM _clv_tx

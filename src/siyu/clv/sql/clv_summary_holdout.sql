@@ -38,11 +38,11 @@ customers AS (   -- plain aggregates over CASE (cheaper than FILTER); min(day) i
 SELECT
     customer_id,
     n_days - 1 AS frequency,
-    CAST(last_day - first_day AS DOUBLE) / $unit_days AS recency,
-    CAST(CAST($calibration_end AS DATE) - first_day AS DOUBLE) / $unit_days AS "T",
+    CAST(date_diff('day', first_day, last_day) AS DOUBLE) / $unit_days AS recency,
+    CAST(date_diff('day', first_day, CAST($calibration_end AS DATE)) AS DOUBLE) / $unit_days AS "T",
     CASE WHEN n_days > 1 THEN CAST(spend - first_spend AS DOUBLE) / (n_days - 1) ELSE 0.0 END AS monetary,
     first_day AS first_purchase,
     n_holdout AS frequency_holdout,
     coalesce(CAST(spend_holdout AS DOUBLE), 0.0) AS monetary_holdout,
-    CAST(CAST($holdout_end AS DATE) - CAST($calibration_end AS DATE) AS DOUBLE) / $unit_days AS duration_holdout
+    CAST(date_diff('day', CAST($calibration_end AS DATE), CAST($holdout_end AS DATE)) AS DOUBLE) / $unit_days AS duration_holdout
 FROM customers

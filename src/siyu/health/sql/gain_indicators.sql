@@ -96,7 +96,7 @@ member_lines AS (  -- order lines of members' purchases in W365, with category /
 member_cross AS (
     SELECT user_id,
            count(DISTINCT cat) AS cats,
-           bool_or(d - launch_date BETWEEN 0 AND CAST($new_product_days AS INTEGER) - 1) AS bought_new
+           bool_or(date_diff('day', launch_date, d) BETWEEN 0 AND CAST($new_product_days AS INTEGER) - 1) AS bought_new
     FROM member_lines GROUP BY user_id
 )
 SELECT

@@ -14,7 +14,8 @@ bounds AS (
     FROM covered WHERE first_day IS NOT NULL
 ),
 calendar AS (
-    SELECT CAST(r.d AS DATE) AS day FROM bounds, range(bounds.lo, bounds.hi + 1, INTERVAL 1 DAY) r(d)
+    SELECT CAST(r.d AS DATE) AS day
+    FROM bounds, unnest(generate_series(bounds.lo, greatest(bounds.lo, bounds.hi), INTERVAL 1 DAY)) AS r(d)
     WHERE bounds.lo <= bounds.hi
 ),
 sales AS (

@@ -14,8 +14,9 @@ bounds AS (
 ),
 calendar AS (
     SELECT CAST(r.m AS DATE) AS month
-    FROM bounds, range(date_trunc('month', bounds.lo), date_trunc('month', bounds.hi) + INTERVAL 1 DAY,
-                       INTERVAL 1 MONTH) r(m)
+    FROM bounds, unnest(generate_series(CAST(date_trunc('month', bounds.lo) AS DATE),
+                                        CAST(date_trunc('month', greatest(bounds.lo, bounds.hi)) AS DATE),
+                                        INTERVAL 1 MONTH)) AS r(m)
     WHERE bounds.lo <= bounds.hi
 ),
 sales AS (

@@ -1,0 +1,497 @@
+"""The Apache Spark engine: the same named SQL models over contract tables stored as Parquet.
+
+A merchant's or an agency's data may live in a lake (Parquet on object storage or HDFS) rather than in a siyu
+workspace. :class:`SparkEngine` reads the contract tables from a directory or URI (``<data>/<table>.parquet`` or
+``<data>/<table>/``, what ``siyu export --all --format parquet`` writes) into temporary views of one Spark
+session, and runs the named models of :mod:`siyu.engine.sql` on them. The models are written once, in DuckDB's
+dialect; :func:`translate` turns each into Spark SQL with sqlglot (Mao, *sqlglot*, the DuckDB → Spark transpiler)
+and three rules that make the results equal to DuckDB's (``docs/spark.md`` §Translation):
+
+* parameters (``$as_of``) are bound as SQL literals (a date as ``DATE '…'``, a list as ``array(…)``);
+* ``a / b`` divides as doubles: DuckDB's ``/`` returns a DOUBLE for decimals, Spark's keeps a DECIMAL of limited
+  scale, which would differ from DuckDB's ratios past the sixth decimal;
+* the session uses local timestamps (``TIMESTAMP_NTZ``, the contract's local wall-clock time) in UTC, and
+  non-ANSI arithmetic (a division by zero is NULL, as in DuckDB).
+
+Where a translation is impossible, a model has an override ``sql/spark/<name>.sql`` in its package whose header
+says why (:func:`spark_sql`). The engine reads and computes; writes stay with a workspace and are refused with an
+:class:`~siyu.EngineError`. Spark's own errors come back as an :class:`~siyu.EngineError` carrying their first
+line, never a Java stack trace.
+
+The connection a :meth:`SparkEngine.session` yields answers the calls the capability code makes on a DuckDB
+connection (``execute(…).fetchall()``, ``sql(…).to_arrow_table()``, ``register`` / ``unregister``), so that
+code runs unchanged on both engines; ``CREATE TEMP TABLE x AS …`` becomes a cached temporary view.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from siyu._exceptions import ConfigError, EngineError, ValidationError
+
+__all__ = ["SPARK_DEFAULTS", "SparkConnection", "SparkEngine", "spark_sql", "translate"]
+
+#: session settings siyu needs for results equal to DuckDB's (docs/spark.md §Session); ``conf`` may add others
+SPARK_DEFAULTS: dict[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.timestampType": "TIMESTAMP_NTZ",
+    "spark.sql.ansi.enabled": "false",
+    "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
+}
+#: extra defaults for a local master: a small machine wants few shuffle partitions and no web UI
+LOCAL_DEFAULTS: dict[str, str] = {"spark.sql.shuffle.partitions": "8", "spark.ui.enabled": "false",
+                                  "spark.sql.adaptive.enabled": "true"}
+
+#: the contract's column kinds as Spark types, and as DuckDB's type names (what the CLV summaries ask for)
+_SPARK_TYPES = {"string": "STRING", "enum": "STRING", "timestamp": "TIMESTAMP_NTZ", "date": "DATE",
+                "money": "DECIMAL(18,2)", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
+_DUCK_NAMES = {"string": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "double": "DOUBLE", "float": "FLOAT",
+               "boolean": "BOOLEAN", "date": "DATE", "timestamp_ntz": "TIMESTAMP",
+               "timestamp": "TIMESTAMP WITH TIME ZONE", "smallint": "SMALLINT", "tinyint": "TINYINT"}
+
+_WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|MERGE|COPY|ALTER|CREATE\s+(OR\s+REPLACE\s+)?TABLE|"
+                     r"CREATE\s+(UNIQUE\s+)?INDEX|TRUNCATE)\b", re.I)
+_TEMP_TABLE = re.compile(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?TEMP(ORARY)?\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?"
+                         r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+AS\s+(?P<query>.*)$", re.I | re.S)
+_DROP = re.compile(r"^\s*DROP\s+(TABLE|VIEW)\s+(IF\s+EXISTS\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*;?\s*$", re.I)
+_SETTING = re.compile(r"^\s*(SET|RESET)\s", re.I)
+
+
+# -- translation -------------------------------------------------------------------------------------------------
+@cache
+def _parsed(sql: str) -> Any:
+    import sqlglot
+
+    try:
+        return sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise EngineError(f"this query cannot be translated to Spark SQL: {str(exc).splitlines()[0]}") from None
+
+
+def _literal(value: Any) -> Any:
+    """A Python value as a sqlglot literal expression."""
+    from sqlglot import exp
+
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, (int, Decimal)):
+        return exp.Literal.number(str(value))
+    if isinstance(value, float):
+        return exp.Literal.number(repr(value)) if value == value and abs(value) != float("inf") else \
+            exp.cast(exp.Literal.string(repr(value)), "DOUBLE")
+    if isinstance(value, dt.datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
+    if isinstance(value, dt.date):
+        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    if isinstance(value, (list, tuple)):
+        return exp.Array(expressions=[_literal(v) for v in value])
+    raise ConfigError(f"a parameter of type {type(value).__name__} cannot be passed to Spark")
+
+
+def _list_position(arr: Any, x: Any) -> Any:
+    from sqlglot import exp
+
+    # DuckDB's list_position is NULL when the element is absent, Spark's array_position 0
+    return exp.Nullif(this=exp.Anonymous(this="array_position", expressions=[arr, x]),
+                      expression=exp.Literal.number(0))
+
+
+#: DuckDB functions sqlglot leaves as they are, and their Spark equivalents
+_FUNCTIONS = {"list_position": _list_position}
+
+
+def translate(sql: str, params: dict[str, Any] | None = None) -> str:
+    """``sql`` (DuckDB's dialect, ``$name`` parameters) as Spark SQL with ``params`` bound as literals.
+
+    Raises
+    ------
+    EngineError
+        When sqlglot cannot parse the query, or a parameter it uses is not given.
+    """
+    from sqlglot import exp
+
+    params = params or {}
+
+    def bind_params(node: Any) -> Any:
+        if isinstance(node, exp.Placeholder) and node.this:
+            if node.this not in params:
+                raise EngineError(f"query parameter ${node.this} is not given")
+            return _literal(params[node.this])
+        return node
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() in _FUNCTIONS:
+            return _FUNCTIONS[str(node.this).lower()](*node.expressions)
+        if isinstance(node, exp.Div) and not isinstance(node.this, exp.Cast | exp.TryCast):
+            # DuckDB divides decimals as doubles; so does Spark when told
+            node.set("this", exp.cast(node.this, "DOUBLE"))
+        if isinstance(node, exp.PercentileCont) and node.expression is not None:
+            # DuckDB's quantile_cont(x, q): Spark's exact percentile(x, q), the same linear interpolation
+            return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
+        if isinstance(node, exp.Avg) and not isinstance(node.this, exp.Cast | exp.TryCast):
+            # DuckDB's avg of decimals is a double; Spark's a decimal of four more digits
+            node.set("this", exp.cast(node.this, "DOUBLE"))
+        return node
+
+    tree = _parsed(sql).copy().transform(bind_params).transform(rewrite)
+    return tree.sql(dialect="spark")
+
+
+def spark_sql(name: str) -> str:
+    """The query of model ``name`` for Spark: its override ``sql/spark/<name>.sql`` when it has one, else its
+    DuckDB query (translated when run)."""
+    return _override(name) or _model_sql(name)
+
+
+def _model_sql(name: str) -> str:
+    from siyu.engine.sql import load_model
+
+    return load_model(name).sql
+
+
+@cache
+def _override(name: str) -> str | None:
+    from importlib import resources
+
+    from siyu.engine.sql import load_model
+
+    model = load_model(name)
+    res = resources.files("siyu").joinpath(model.package, "sql", "spark", f"{name}.sql")
+    return res.read_text(encoding="utf-8") if res.is_file() else None
+
+
+@cache
+def _overrides_by_text() -> dict[str, str]:
+    """DuckDB query text -> Spark override, for every model with an override (the capability code passes SQL text)."""
+    from siyu.engine.sql import list_models
+
+    return {_model_sql(n): o for n in list_models() if (o := _override(n)) is not None}
+
+
+def _spark_text(sql: str) -> str:
+    """The Spark query for ``sql``: a model's override when ``sql`` is a model that has one."""
+    return _overrides_by_text().get(sql, sql)
+
+
+# -- errors ------------------------------------------------------------------------------------------------------
+def _is_spark_error(exc: BaseException) -> bool:
+    return type(exc).__module__.split(".")[0] in ("pyspark", "py4j")
+
+
+@contextlib.contextmanager
+def _spark_errors(what: str) -> Iterator[None]:
+    """Turn Spark's and the JVM's exceptions into an :class:`EngineError` with their first line."""
+    try:
+        yield
+    except Exception as exc:
+        if not _is_spark_error(exc):
+            raise
+        first = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
+        raise EngineError(f"Spark could not {what}: {first[:400]}") from None
+
+
+# -- the connection the capability code uses ---------------------------------------------------------------------
+class _Rows:
+    def __init__(self, rows: list[tuple]) -> None:
+        self._rows = rows
+
+    def fetchall(self) -> list[tuple]:
+        return self._rows
+
+
+class _Relation:
+    def __init__(self, df: Any) -> None:
+        self._df = df
+
+    def to_arrow_table(self) -> Any:
+        with _spark_errors("run the query"):
+            return _to_arrow(self._df)
+
+
+def _to_arrow(df: Any) -> Any:
+    """A Spark DataFrame as a :class:`pyarrow.Table` (collected on the driver)."""
+    table = df.toArrow()
+    return table
+
+
+class SparkConnection:
+    """What :meth:`SparkEngine.session` yields: the DuckDB connection calls the capability code makes, on Spark."""
+
+    dialect = "spark"
+
+    def __init__(self, engine: SparkEngine) -> None:
+        self.engine = engine
+        self._cached: set[str] = set()
+
+    @property
+    def spark(self) -> Any:
+        return self.engine.spark()
+
+    def dataframe(self, sql: str, params: dict | list | None = None) -> Any:
+        """The Spark DataFrame of a DuckDB-dialect query (lazy: nothing runs until it is collected or written)."""
+        if isinstance(params, list):
+            raise EngineError("positional query parameters are not supported on Spark; name them ($name)")
+        text = translate(_spark_text(sql), params)
+        with _spark_errors("plan the query"):
+            return self.spark.sql(text)
+
+    def sql(self, sql: str, params: dict | list | None = None) -> _Relation:
+        return _Relation(self.dataframe(sql, params))
+
+    def execute(self, sql: str, params: dict | list | None = None) -> _Rows:
+        if _SETTING.match(sql):
+            return _Rows([])  # DuckDB session settings (progress bar, memory limit) mean nothing here
+        if m := _TEMP_TABLE.match(sql):
+            name = m.group("name")
+            df = self.dataframe(m.group("query"), params)
+            with _spark_errors(f"compute {name}"):
+                self._uncache(name)
+                df.cache().createOrReplaceTempView(name)
+                df.count()  # materialise now, as DuckDB does
+            self._cached.add(name)
+            return _Rows([])
+        if m := _DROP.match(sql):
+            self._uncache(m.group("name"))
+            with _spark_errors("drop a view"):
+                self.spark.catalog.dropTempView(m.group("name"))
+            return _Rows([])
+        if _WRITES.match(sql):
+            raise self.engine.refuse("this statement")
+        with _spark_errors("run the query"):
+            if re.match(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?TEMP(ORARY)?\s+VIEW\b", sql, re.I):
+                self.spark.sql(translate(sql, params if isinstance(params, dict) else None))
+                return _Rows([])
+            return _Rows([tuple(r) for r in self.dataframe(sql, params).collect()])
+
+    def _uncache(self, name: str) -> None:
+        if name in self._cached:
+            with _spark_errors("drop a view"):
+                self.spark.sql(f"UNCACHE TABLE IF EXISTS {name}")
+            self._cached.discard(name)
+
+    def register(self, name: str, table: Any) -> None:
+        """Make an Arrow table (or pandas DataFrame) a temporary view ``name``."""
+        import pyarrow as pa
+
+        if not isinstance(table, pa.Table):
+            table = pa.Table.from_pandas(table, preserve_index=False)
+        with _spark_errors(f"load {name}"):
+            self.spark.createDataFrame(table).createOrReplaceTempView(name)
+
+    def unregister(self, name: str) -> None:
+        with _spark_errors(f"drop {name}"):
+            self.spark.catalog.dropTempView(name)
+
+    def siyu_columns(self, relation: str) -> dict[str, str]:
+        """Column name -> DuckDB type name of a view (the names :mod:`siyu.clv.summary` chooses conversions by)."""
+        with _spark_errors(f"describe {relation}"):
+            fields = self.spark.table(relation).schema.fields
+        out = {}
+        for f in fields:
+            t = f.dataType.simpleString()
+            out[f.name] = t.upper() if t.startswith("decimal") else _DUCK_NAMES.get(t, t.upper())
+        return out
+
+
+# -- the engine ----------------------------------------------------------------------------------------------------
+def _join(base: str, name: str) -> str:
+    return base.rstrip("/") + "/" + name
+
+
+def _is_local(path: str) -> bool:
+    return "://" not in path or path.startswith("file://")
+
+
+class SparkEngine:
+    """Apache Spark over the contract tables stored as Parquet under ``data``.
+
+    Parameters
+    ----------
+    data : str
+        Directory or lake URI (``s3a://bucket/store``, ``hdfs://…``, ``oss://…``) holding ``<table>.parquet`` files
+        or ``<table>/`` folders of Parquet files, one per contract table.
+    master : str, default "local[*]"
+        Spark master: ``local[N]``, ``spark://host:7077``, ``yarn``, or ``sc://host:15002`` (Spark Connect).
+    conf : dict, optional
+        Spark settings added to :data:`SPARK_DEFAULTS` (and :data:`LOCAL_DEFAULTS` on a local master).
+    tz : str
+        The workspace time zone (contract timestamps are local wall-clock time in it).
+
+    Notes
+    -----
+    Each engine has its own Spark session (``newSession``: its own temporary views) on the process's one
+    SparkContext, which lives until the process ends.
+    """
+
+    name = "spark"
+    capabilities = frozenset({"read", "temp"})
+
+    def __init__(self, data: str | os.PathLike, *, master: str | None = None, conf: dict[str, str] | None = None,
+                 tz: str = "Asia/Shanghai") -> None:
+        if not data:
+            raise ConfigError("the spark engine needs the contract tables' location: --data DIR, "
+                              "[engine.spark] data or SIYU_DATA")
+        self.data = str(data)
+        self.master = master or "local[*]"
+        self.conf = dict(conf or {})
+        self.tz = tz
+        self._session: Any = None
+        self._lock = threading.RLock()
+        self.tables: dict[str, str] = {}  # contract table -> where it was read from ('' when absent)
+
+    @classmethod
+    def open(cls, ws: Any, *, data: Any = None) -> SparkEngine:
+        """The engine for workspace ``ws``'s configuration: ``data`` (else ``SIYU_DATA``, else ``[engine.spark]
+        data``), master from ``SIYU_SPARK_MASTER`` else ``[engine.spark] master``, the workspace's time zone."""
+        cfg = ws.config.engine.spark
+        return cls(data or os.environ.get("SIYU_DATA") or cfg.data,
+                   master=os.environ.get("SIYU_SPARK_MASTER") or cfg.master, conf=cfg.conf,
+                   tz=ws.config.workspace.tz)
+
+    def refuse(self, what: str) -> EngineError:
+        """The error for a write on this engine."""
+        return EngineError(f"{what} writes to a workspace, and the spark engine only reads and computes: "
+                           "run it on the duckdb engine (--engine duckdb)")
+
+    # -- session -------------------------------------------------------------------------------------------------
+    def spark(self) -> Any:
+        """This engine's Spark session (started, and the contract views created, on first use)."""
+        with self._lock:
+            if self._session is None:
+                self._session = self._start()
+                try:
+                    self._load_contract()
+                except BaseException:
+                    self._session = None
+                    raise
+            return self._session
+
+    def _start(self) -> Any:
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise ConfigError("the spark engine needs pyspark: pip install 'siyu[spark]' (and Java 17)") from None
+        conf = {**SPARK_DEFAULTS, **(LOCAL_DEFAULTS if self.master.startswith("local") else {}), **self.conf}
+        builder = SparkSession.builder.appName("siyu")
+        builder = builder.remote(self.master) if self.master.startswith("sc://") else builder.master(self.master)
+        for k, v in conf.items():
+            builder = builder.config(k, str(v))
+        with _spark_errors(f"start a session on {self.master}"):
+            session = builder.getOrCreate()
+            if not self.master.startswith("sc://"):
+                session.sparkContext.setLogLevel("ERROR")
+                session = session.newSession()
+            for k, v in conf.items():
+                if k.startswith("spark.sql."):
+                    session.conf.set(k, str(v))
+        return session
+
+    def _read(self, session: Any, table: str) -> tuple[Any, str] | None:
+        """The Parquet data of ``table`` and where it was found, or None when the data has none."""
+        candidates = (_join(self.data, f"{table}.parquet"), _join(self.data, table))
+        for where in candidates:
+            if _is_local(where):
+                path = where.removeprefix("file://")
+                if not os.path.exists(path):
+                    continue
+            try:
+                return session.read.parquet(where), where
+            except Exception as exc:
+                if not _is_spark_error(exc):
+                    raise
+                if _is_local(where):
+                    first = next((ln for ln in str(exc).splitlines() if ln.strip()), "")
+                    raise ValidationError(where, f"cannot be read as Parquet: {first[:300]}") from None
+        return None
+
+    def _load_contract(self) -> None:
+        """Create one temporary view per contract table, with the contract's columns and types.
+
+        A table the data does not have is an empty view (a store without follows has none); the data must have
+        ``orders``. A column the contract requires and the file lacks is a :class:`~siyu.ValidationError`
+        naming the file and the column; other missing columns are NULL; personal-data columns are not read.
+        """
+        from siyu.contract.schema import CHANNEL_GROUPS, TABLES
+
+        session = self._session
+        if _is_local(self.data) and not os.path.isdir(self.data.removeprefix("file://")):
+            raise ConfigError(f"data directory {self.data} does not exist; write one with "
+                              "`siyu export --all --format parquet DIR`")
+        for name, spec in TABLES.items():
+            found = self._read(session, name)
+            cols = []
+            if found is None:
+                if name == "orders":
+                    raise ConfigError(f"no orders under {self.data}: expected {name}.parquet or {name}/ "
+                                      "(written by `siyu export --all --format parquet DIR`)")
+                self.tables[name] = ""
+                select = ", ".join(f"CAST(NULL AS {_SPARK_TYPES[c.kind]}) AS {c.name}"
+                                   for c in spec.columns if not c.pii)
+                with _spark_errors(f"create the empty view {name}"):
+                    session.sql(f"SELECT {select} WHERE false").createOrReplaceTempView(name)
+                continue
+            df, where = found
+            have = set(df.columns)
+            for c in spec.columns:
+                if c.pii:
+                    continue
+                if c.name in have:
+                    cols.append(f"CAST(`{c.name}` AS {_SPARK_TYPES[c.kind]}) AS `{c.name}`")
+                elif c.required:
+                    raise ValidationError(where, "a column the contract requires is missing", column=c.name)
+                else:
+                    cols.append(f"CAST(NULL AS {_SPARK_TYPES[c.kind]}) AS `{c.name}`")
+            with _spark_errors(f"read {where}"):
+                df.createOrReplaceTempView(f"_file_{name}")
+                session.sql(f"SELECT {', '.join(cols)} FROM _file_{name}").createOrReplaceTempView(name)
+            self.tables[name] = where
+        import pyarrow as pa
+
+        groups = pa.table({"channel": list(CHANNEL_GROUPS), "channel_group": list(CHANNEL_GROUPS.values())})
+        with _spark_errors("create _channel_groups"):
+            session.createDataFrame(groups).createOrReplaceTempView("_channel_groups")
+
+    # -- the Engine protocol ---------------------------------------------------------------------------------------
+    def query(self, sql: str, params: dict | list | None = None) -> Any:
+        """Run a read query (DuckDB's dialect, translated); a :class:`pyarrow.Table` on the driver."""
+        with self.session() as conn:
+            return conn.sql(sql, params).to_arrow_table()
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[SparkConnection]:
+        """Hold the engine for several statements; yields a :class:`SparkConnection`."""
+        with self._lock:
+            self.spark()
+            yield SparkConnection(self)
+
+    def write(self, fn: Any) -> Any:
+        """Refused: the spark engine does not change stored data."""
+        raise self.refuse("this command")
+
+    def write_query(self, sql: str, params: dict | None, path: str | os.PathLike) -> int:
+        """Write a query's rows as Parquet to ``path`` from the executors (a directory of part files); rows."""
+        with self.session() as conn:
+            df = conn.dataframe(sql, params)
+            with _spark_errors(f"write {path}"):
+                df = df.cache()
+                n = df.count()
+                df.write.mode("overwrite").parquet(str(path))
+                df.unpersist()
+        return n
+
+    def close(self) -> None:
+        """Drop this engine's session (its views); the process's SparkContext stays for the next engine."""
+        with self._lock:
+            self._session = None
