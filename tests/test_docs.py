@@ -19,15 +19,14 @@ def test_every_command_and_setting_is_in_the_readme():
     from typer.main import get_command
 
     from siyu.cli import app
-    from siyu.config import SiyuConfig
+    from siyu.config import iter_settings
 
     text = README.read_text(encoding="utf-8")
     for name in get_command(app).commands:
         assert f"### `siyu {name}`" in text, name
-    for section, field in SiyuConfig.model_fields.items():
-        for key, f in field.annotation.model_fields.items():
-            assert f"| `[{section}]` | `{key}` |" in text, key
-            assert f.description, key
+    for section, key, f, _ in iter_settings():
+        assert f"| `[{section}]` | `{key}` |" in text, key
+        assert f.description, key
 
 
 def test_quickstart_has_the_two_commands_and_ci_runs_the_second():

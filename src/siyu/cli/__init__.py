@@ -8,6 +8,7 @@ adding a capability needs no edit here. Common options and output live in :mod:`
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -23,6 +24,11 @@ app = typer.Typer(name="siyu", no_args_is_help=True, add_completion=False,
                   help="siyu 私域 — private-domain customer operations for e-commerce merchants.")
 
 
+class EngineName(str, Enum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 def _version(value: bool) -> None:
     if value:
         console.print(f"siyu {__version__}")
@@ -34,9 +40,17 @@ def _root(ctx: typer.Context,
           workspace: Annotated[Optional[Path], typer.Option(
               "--workspace", "-w", envvar="SIYU_WORKSPACE",
               help="Workspace directory. \\[default: ./siyu-workspace]")] = None,
+          engine: Annotated[Optional[EngineName], typer.Option(
+              "--engine", envvar="SIYU_ENGINE", help="Engine that runs the models. \\[default: [engine] name, "
+                                                     "else duckdb]")] = None,
+          data: Annotated[Optional[str], typer.Option(
+              "--data", envvar="SIYU_DATA", help="Spark: directory or lake URI of the contract tables as Parquet.")
+          ] = None,
           version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                                 help="Show the version and exit.")] = False) -> None:
     ctx.obj = workspace
+    ctx.meta["siyu.engine"] = engine.value if engine else None
+    ctx.meta["siyu.data"] = data
 
 
 def _register_capabilities() -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import sys
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
 
-__all__ = ["AsOf", "FileFmt", "Fmt", "FormatOpt", "From", "PerUser", "ReportFmt", "console", "counts_rows", "emit",
-           "err", "per_user_rows", "progress", "show", "workspace"]
+__all__ = ["AsOf", "FileFmt", "Fmt", "FormatOpt", "From", "Out", "PerUser", "ReportFmt", "console", "counts_rows", "emit",
+           "err", "per_user_rows", "progress", "show", "workspace", "write_per_user"]
 
 console = Console()
 err = Console(stderr=True)
@@ -42,13 +43,18 @@ FormatOpt = Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")
 AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Snapshot date YYYY-MM-DD. \\[default: last pay date]")]
 From = Annotated[Optional[str], typer.Option("--from", help="Earlier date YYYY-MM-DD for transitions / flows.")]
 PerUser = Annotated[bool, typer.Option("--per-user", help="One row per user instead of counts.")]
+Out = Annotated[Optional[Path], typer.Option(
+    "--out", help="Write the per-user rows to this file (.parquet, .csv, .jsonl); on Spark a Parquet directory "
+                  "written by the executors.")]
 
 
 def workspace(ctx: typer.Context):
-    """The workspace chosen by ``--workspace`` / ``SIYU_WORKSPACE`` / the default directory."""
+    """The workspace chosen by ``--workspace`` / ``SIYU_WORKSPACE`` / the default directory, on the engine chosen
+    by ``--engine`` / ``SIYU_ENGINE`` / ``[engine] name`` (with ``--data`` for Spark)."""
     from siyu.workspace import Workspace
 
-    return Workspace(ctx.find_root().obj)
+    root = ctx.find_root()
+    return Workspace(root.obj, engine=root.meta.get("siyu.engine"), data=root.meta.get("siyu.data"))
 
 
 #: the widest a table is printed when stdout is not a terminal and $COLUMNS is not set
@@ -156,3 +162,11 @@ class progress:
     def __exit__(self, *exc):
         self._p.update(self._task, completed=1.0)
         self._p.stop()
+
+
+def write_per_user(ws: Any, name: str, as_of: str | None, out: Path, columns: list[str]) -> None:
+    """``--out``: write per-user model ``name`` to ``out`` and say how many rows went where."""
+    from siyu.engine.sql import write_per_user as write
+
+    n = write(ws, name, as_of, out, columns)
+    note(f"wrote {n:,} rows to {out}", out=err)

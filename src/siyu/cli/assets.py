@@ -11,18 +11,20 @@ from siyu.cli._common import (
     Fmt,
     FormatOpt,
     From,
+    Out,
     PerUser,
     console,
     counts_rows,
     emit,
     per_user_rows,
     workspace,
+    write_per_user,
 )
 
 commands = typer.Typer()
 
 @commands.command()
-def aipl(ctx: typer.Context, as_of: AsOf = None, from_: From = None, per_user: PerUser = False,
+def aipl(ctx: typer.Context, as_of: AsOf = None, from_: From = None, per_user: PerUser = False, out: Out = None,
          path: Annotated[str, typer.Option(help="Flow path SOURCE:TARGET for channel coverage / flow rates.")] = "I:P",
          fmt: FormatOpt = Fmt.table) -> None:
     """AIPL stages (认知/兴趣/购买/忠诚): counts and mix; with --from, transitions and channel flows."""
@@ -32,6 +34,8 @@ def aipl(ctx: typer.Context, as_of: AsOf = None, from_: From = None, per_user: P
 
     ws = workspace(ctx)
     stages = stage_labels()
+    if out is not None:
+        return write_per_user(ws, "aipl", as_of, out, ["user_id", "stage"])
     if per_user:
         return per_user_rows(assets.aipl(ws, as_of), fmt, ["user_id", "stage"], labels={"stage": stages})
     summary = assets.aipl_summary(ws, as_of)
@@ -119,7 +123,7 @@ def fast_notes(res: dict[str, Any]) -> list[str]:
 
 
 @commands.command()
-def pools(ctx: typer.Context, as_of: AsOf = None, from_: From = None, per_user: PerUser = False,
+def pools(ctx: typer.Context, as_of: AsOf = None, from_: From = None, per_user: PerUser = False, out: Out = None,
           step: Annotated[Optional[int], typer.Option(help="Days between evaluations for --from transitions.")] = None,
           fmt: FormatOpt = Fmt.table) -> None:
     """Relationship pools: fans (活跃/普通/机会/沉默), members (优质/潜力/沉默), customers (新客/老客/潜客/流失老客)."""
@@ -128,6 +132,8 @@ def pools(ctx: typer.Context, as_of: AsOf = None, from_: From = None, per_user: 
     from siyu.cli._render import bilingual
 
     ws = workspace(ctx)
+    if out is not None:
+        return write_per_user(ws, "pools", as_of, out, ["user_id", "fan_pool", "member_pool", "customer_pool"])
     if per_user:
         return per_user_rows(assets.pools(ws, as_of), fmt, ["user_id", "fan_pool", "member_pool", "customer_pool"],
                              labels={f"{k}_pool": assets.POOL_LABELS[k] for k in assets.POOL_TYPES})
@@ -167,12 +173,14 @@ def pools(ctx: typer.Context, as_of: AsOf = None, from_: From = None, per_user: 
 
 
 @commands.command()
-def ucmv(ctx: typer.Context, as_of: AsOf = None, per_user: PerUser = False, fmt: FormatOpt = Fmt.table) -> None:
+def ucmv(ctx: typer.Context, as_of: AsOf = None, per_user: PerUser = False, out: Out = None, fmt: FormatOpt = Fmt.table) -> None:
     """UCMV stages (User → Consumer → Mature → VIP/88VIP) with counts and GMV share."""
     from siyu import assets
     from siyu.cli._render import bilingual
 
     ws = workspace(ctx)
+    if out is not None:
+        return write_per_user(ws, "ucmv", as_of, out, ["user_id", "stage"])
     if per_user:
         return per_user_rows(assets.ucmv(ws, as_of), fmt, ["user_id", "stage"], labels={"stage": assets.UCMV_LABELS})
     s = assets.ucmv_summary(ws, as_of)
@@ -186,12 +194,14 @@ def ucmv(ctx: typer.Context, as_of: AsOf = None, per_user: PerUser = False, fmt:
 
 
 @commands.command()
-def rfm(ctx: typer.Context, as_of: AsOf = None, per_user: PerUser = False, fmt: FormatOpt = Fmt.table) -> None:
+def rfm(ctx: typer.Context, as_of: AsOf = None, per_user: PerUser = False, out: Out = None, fmt: FormatOpt = Fmt.table) -> None:
     """RFM scores (1–5) and named groups (champions, loyal, at risk, hibernating, …) of the year's buyers."""
     from siyu import assets
     from siyu.cli._render import bilingual, plural
 
     ws = workspace(ctx)
+    if out is not None:
+        return write_per_user(ws, "rfm", as_of, out, ["user_id", "r", "f", "m", "group"])
     if per_user:
         return per_user_rows(assets.rfm(ws, as_of), fmt, ["user_id", "r", "f", "m", "group"],
                              labels={"group": assets.RFM_GROUPS})

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from siyu.cli._common import Fmt, FormatOpt, console, emit
+from siyu.cli._common import Fmt, FormatOpt, console, emit, workspace
 
 clv_app = typer.Typer(help="Customer lifetime value: BG/NBD, Pareto/NBD, MBG/NBD, BG/BB, Gamma-Gamma.",
                       no_args_is_help=True)
@@ -39,15 +39,13 @@ class Unit(str, Enum):
 
 
 def _ws_or_none(ctx: typer.Context, input_file: Optional[Path]):
-    from siyu.workspace import Workspace
-
     root = ctx.find_root().obj
     if input_file is not None and root is None:
         import os
 
         if not os.environ.get("SIYU_WORKSPACE"):
             return None
-    return Workspace(root)
+    return workspace(ctx)
 
 
 @clv_app.command("fit")
@@ -96,9 +94,8 @@ def predict(ctx: typer.Context,
     from siyu.clv.runs import prediction_summary
     from siyu.clv.value import parse_horizon
     from siyu.engine.dates import as_date
-    from siyu.workspace import Workspace
 
-    res = run_predict(Workspace(ctx.find_root().obj), horizon_days=parse_horizon(horizon), model=model.value,
+    res = run_predict(workspace(ctx), horizon_days=parse_horizon(horizon), model=model.value,
                       calibration_end=as_date(calibration_end, name="calibration-end"), time_unit=time_unit.value,
                       out=out)
     table = res.pop("table")

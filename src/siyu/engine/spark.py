@@ -41,14 +41,24 @@ __all__ = ["SPARK_DEFAULTS", "SparkConnection", "SparkEngine", "spark_sql", "tra
 
 #: session settings siyu needs for results equal to DuckDB's (docs/spark.md §Session); ``conf`` may add others
 SPARK_DEFAULTS: dict[str, str] = {
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.timestampType": "TIMESTAMP_NTZ",
     "spark.sql.ansi.enabled": "false",
     "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
 }
-#: extra defaults for a local master: a small machine wants few shuffle partitions and no web UI
-LOCAL_DEFAULTS: dict[str, str] = {"spark.sql.shuffle.partitions": "8", "spark.ui.enabled": "false",
-                                  "spark.sql.adaptive.enabled": "true"}
+
+
+def _local_defaults(master: str) -> dict[str, str]:
+    """Extra defaults for a local master: two shuffle partitions per core (not Spark's 200, made for clusters),
+    no web UI, and the driver's log at errors only."""
+    from importlib import resources
+
+    m = re.fullmatch(r"local\[(\d+|\*)(,\d+)?\]", master.strip())
+    cores = os.cpu_count() or 2 if m is None or m.group(1) == "*" else int(m.group(1))
+    log4j = resources.files("siyu").joinpath("engine", "log4j2.properties")
+    return {"spark.sql.shuffle.partitions": str(2 * cores), "spark.ui.enabled": "false",
+            "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log4j}"}
 
 #: the contract's column kinds as Spark types, and as DuckDB's type names (what the CLV summaries ask for)
 _SPARK_TYPES = {"string": "STRING", "enum": "STRING", "timestamp": "TIMESTAMP_NTZ", "date": "DATE",
@@ -325,7 +335,7 @@ class SparkEngine:
     master : str, default "local[*]"
         Spark master: ``local[N]``, ``spark://host:7077``, ``yarn``, or ``sc://host:15002`` (Spark Connect).
     conf : dict, optional
-        Spark settings added to :data:`SPARK_DEFAULTS` (and :data:`LOCAL_DEFAULTS` on a local master).
+        Spark settings added to :data:`SPARK_DEFAULTS` (and :func:`_local_defaults` on a local master).
     tz : str
         The workspace time zone (contract timestamps are local wall-clock time in it).
 
@@ -379,18 +389,31 @@ class SparkEngine:
             return self._session
 
     def _start(self) -> Any:
+        import shutil
+        import warnings
+
         try:
+            from pyspark.logger import PySparkLogger
             from pyspark.sql import SparkSession
         except ImportError:
-            raise ConfigError("the spark engine needs pyspark: pip install 'siyu[spark]' (and Java 17)") from None
-        conf = {**SPARK_DEFAULTS, **(LOCAL_DEFAULTS if self.master.startswith("local") else {}), **self.conf}
+            raise ConfigError("the spark engine needs pyspark and sqlglot: pip install 'siyu[spark]' "
+                              "(and Java 17)") from None
+        remote = self.master.startswith("sc://")
+        if not remote and not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+            raise ConfigError("the spark engine needs Java 17 on this machine (Debian: apt-get install "
+                              "openjdk-17-jre-headless), or a Spark Connect server (--master sc://host:15002)")
+        for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+            PySparkLogger.getLogger(name).disabled = True  # siyu reports the error itself, in one line
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+        conf = {**SPARK_DEFAULTS, **(_local_defaults(self.master) if self.master.startswith("local") else {}),
+                **self.conf}
         builder = SparkSession.builder.appName("siyu")
-        builder = builder.remote(self.master) if self.master.startswith("sc://") else builder.master(self.master)
+        builder = builder.remote(self.master) if remote else builder.master(self.master)
         for k, v in conf.items():
             builder = builder.config(k, str(v))
         with _spark_errors(f"start a session on {self.master}"):
             session = builder.getOrCreate()
-            if not self.master.startswith("sc://"):
+            if not remote:
                 session.sparkContext.setLogLevel("ERROR")
                 session = session.newSession()
             for k, v in conf.items():
@@ -481,14 +504,35 @@ class SparkEngine:
         raise self.refuse("this command")
 
     def write_query(self, sql: str, params: dict | None, path: str | os.PathLike) -> int:
-        """Write a query's rows as Parquet to ``path`` from the executors (a directory of part files); rows."""
+        """Write a query's rows as Parquet to ``path`` from the executors (a directory of part files); rows.
+
+        A local path is written to a temporary sibling first and moved into place when complete, so a failure
+        leaves what was there; a lake URI relies on Spark's output committer.
+        """
+        import shutil
+        import uuid
+
+        target = str(path)
+        local = _is_local(target)
+        where = target + f".tmp-{uuid.uuid4().hex[:8]}" if local else target
         with self.session() as conn:
             df = conn.dataframe(sql, params)
-            with _spark_errors(f"write {path}"):
-                df = df.cache()
-                n = df.count()
-                df.write.mode("overwrite").parquet(str(path))
-                df.unpersist()
+            try:
+                with _spark_errors(f"write {path}"):
+                    df = df.cache()
+                    n = df.count()
+                    df.write.mode("overwrite").parquet(where)
+                    df.unpersist()
+                if local:
+                    dest = target.removeprefix("file://")
+                    if os.path.isdir(dest):
+                        shutil.rmtree(dest)
+                    elif os.path.exists(dest):
+                        os.remove(dest)
+                    os.replace(where.removeprefix("file://"), dest)
+            finally:
+                if local:
+                    shutil.rmtree(where.removeprefix("file://"), ignore_errors=True)
         return n
 
     def close(self) -> None:

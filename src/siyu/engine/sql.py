@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from siyu.workspace import Workspace
 
-__all__ = ["SqlModel", "bind", "list_models", "load_model", "model_arrow", "per_user", "snapshot"]
+__all__ = ["SqlModel", "bind", "list_models", "load_model", "model_arrow", "per_user", "snapshot", "write_per_user"]
 
 
 @dataclass(frozen=True)
@@ -154,3 +154,28 @@ def per_user(ws: Workspace, name: str, as_of: dt.date | str | None, **given: Any
     t = default_as_of(ws, as_of)
     with snapshot(ws, t) as conn:
         return model_arrow(ws, conn, name, **{"as_of": t, **given})
+
+
+def write_per_user(ws: Workspace, name: str, as_of: dt.date | str | None, path: Any,
+                   columns: list[str] | tuple[str, ...]) -> int:
+    """Write ``columns`` of per-user model ``name`` at ``as_of`` to ``path``; the number of rows.
+
+    On DuckDB the rows are written atomically as Parquet, CSV or JSON Lines (by the extension). On Spark they
+    are written as a directory of Parquet part files by the executors, so that nothing passes through the
+    driver (``docs/spark.md``).
+    """
+    from siyu.engine.io import format_of, write_table
+
+    t = default_as_of(ws, as_of)
+    cols = ", ".join(f'"{c}"' for c in columns)
+    if hasattr(ws.engine, "write_query"):
+        if str(path).lower().endswith((".csv", ".jsonl", ".json")):
+            raise ConfigError(f"{path}: the spark engine writes per-user rows as Parquet (a directory of part "
+                              "files); give a path without a CSV or JSON extension")
+        with snapshot(ws, t):
+            return ws.engine.write_query(f"SELECT {cols} FROM ({load_model(name).sql})",
+                                         bind(ws, name, as_of=t), path)
+    format_of(path)  # refuse an unknown extension before computing
+    table = per_user(ws, name, t).select(list(columns))
+    write_table(table, path)
+    return table.num_rows
