@@ -161,11 +161,9 @@ class Workspace:
     # -- writing ---------------------------------------------------------------------------
     def _require(self, capability: str, what: str) -> None:
         """Refuse ``what`` with a clear :class:`~siyu.EngineError` when the engine lacks ``capability``."""
-        if capability not in self.engine.capabilities:
-            from siyu._exceptions import EngineError
+        from siyu.engine.base import require
 
-            raise EngineError(f"{what} needs the workspace file and is not available on the {self.engine.name} "
-                              f"engine, which only reads and computes: run it with --engine duckdb")
+        require(self.engine, capability, what)
 
     def write(self, fn: Callable[[Any], Any]) -> Any:
         """Run ``fn(connection)`` as the workspace's one writer (refused when opened read-only).

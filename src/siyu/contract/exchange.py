@@ -46,7 +46,9 @@ def export_all(ws: Workspace, directory: str | os.PathLike, fmt: str = "parquet"
     """
     from siyu._exceptions import ConfigError
     from siyu.contract.schema import TABLES
+    from siyu.engine.base import require
 
+    require(ws.engine, "write", "export --all (from the workspace file)")
     if fmt not in FORMATS:
         raise ConfigError(f"unknown file format {fmt!r}; use one of {', '.join(FORMATS)}")
     target = Path(directory)

@@ -4,7 +4,8 @@
 - :mod:`siyu.engine.dates` — the one date parser and window arithmetic;
 - :mod:`siyu.engine.io` — CSV / Parquet / JSON Lines, read and written atomically;
 - :mod:`siyu.engine.base` — the :class:`Engine` protocol, capability flags and the registry;
-- :mod:`siyu.engine.duckdb` — the embedded DuckDB engine and its connection helpers.
+- :mod:`siyu.engine.duckdb` — the embedded DuckDB engine and its connection helpers;
+- :mod:`siyu.engine.spark` — Apache Spark over Parquet contract tables, the models translated by sqlglot.
 """
 
 from siyu.engine.base import ENGINES, Engine, get_engine, register_engine

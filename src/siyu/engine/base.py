@@ -23,7 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from siyu._exceptions import ConfigError
 
-__all__ = ["CAPABILITIES", "ENGINES", "Engine", "EngineSpec", "get_engine", "register_engine"]
+__all__ = ["CAPABILITIES", "ENGINES", "Engine", "EngineSpec", "get_engine", "register_engine", "require"]
 
 CAPABILITIES = frozenset({"read", "write", "temp", "udf"})
 
@@ -74,6 +74,15 @@ ENGINES: dict[str, EngineSpec] = {
     "duckdb": EngineSpec("duckdb", "siyu.engine.duckdb:DuckDBEngine", "embedded DuckDB file (default)"),
     "spark": EngineSpec("spark", "siyu.engine.spark:SparkEngine", "Apache Spark over Parquet contract tables"),
 }
+
+
+def require(engine: Engine, capability: str, what: str) -> None:
+    """Refuse ``what`` with a clear :class:`~siyu.EngineError` when ``engine`` lacks ``capability``."""
+    if capability not in engine.capabilities:
+        from siyu._exceptions import EngineError
+
+        raise EngineError(f"{what} needs the workspace file and is not available on the {engine.name} engine, "
+                          "which only reads and computes: run it with --engine duckdb")
 
 
 def register_engine(name: str, target: str, description: str) -> None:

@@ -156,7 +156,7 @@ def translate(sql: str, params: dict[str, Any] | None = None) -> str:
         return node
 
     tree = _parsed(sql).copy().transform(bind_params).transform(rewrite)
-    return tree.sql(dialect="spark")
+    return tree.sql(dialect="spark", comments=False)
 
 
 def spark_sql(name: str) -> str:
@@ -183,6 +183,19 @@ def _override(name: str) -> str | None:
 
 
 @cache
+def _duckdb_only() -> dict[str, str]:
+    """DuckDB query text -> the model's name and reason, for models whose ``engines`` header leaves Spark out."""
+    from siyu.engine.sql import list_models, load_model
+
+    out = {}
+    for n in list_models():
+        m = load_model(n)
+        if "spark" not in m.engines:
+            out[m.sql] = f"{n} ({m.header['engines'].partition('(')[2].rstrip(')') or 'DuckDB only'})"
+    return out
+
+
+@cache
 def _overrides_by_text() -> dict[str, str]:
     """DuckDB query text -> Spark override, for every model with an override (the capability code passes SQL text)."""
     from siyu.engine.sql import list_models
@@ -191,7 +204,15 @@ def _overrides_by_text() -> dict[str, str]:
 
 
 def _spark_text(sql: str) -> str:
-    """The Spark query for ``sql``: a model's override when ``sql`` is a model that has one."""
+    """The Spark query for ``sql``: a model's override when ``sql`` is a model that has one.
+
+    Raises
+    ------
+    EngineError
+        When ``sql`` is a model that runs on DuckDB only (its ``engines`` header says why).
+    """
+    if sql in _duckdb_only():
+        raise EngineError(f"the model {_duckdb_only()[sql]} runs on the duckdb engine only")
     return _overrides_by_text().get(sql, sql)
 
 

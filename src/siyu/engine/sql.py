@@ -3,8 +3,10 @@
 A model is a ``.sql`` file in the ``sql/`` folder of the capability package that owns it
 (``siyu/assets/sql/aipl.sql``, ``siyu/health/sql/gain_indicators.sql``, …); names are unique across
 packages. A file starts with ``--`` header lines ``-- key: value`` (``name``, ``grain``, ``params``,
-``columns``, ``source``; a key may continue on the next header line) followed by the query, written in
-DuckDB's dialect with named parameters (``$as_of``). Every model has a golden data test in ``tests/sql/``
+``columns``, ``source``, optionally ``engines``; a key may continue on the next header line) followed by the
+query, written in DuckDB's dialect with named parameters (``$as_of``). The same file runs on Spark, translated
+(:mod:`siyu.engine.spark`); a model that cannot says so in its ``engines`` header, and one whose translation is
+impossible has an override ``sql/spark/<name>.sql`` whose ``override`` header says why. Every model has a golden data test in ``tests/sql/``
 (input rows → expected rows).
 
 Parameters are bound by :func:`bind`: a value given by the caller first, else the same-named setting of
@@ -46,6 +48,13 @@ class SqlModel:
     def params(self) -> tuple[str, ...]:
         """Named parameters the query uses, from the ``params`` header."""
         return tuple(p.strip() for p in self.header.get("params", "").split(",") if p.strip())
+
+    @property
+    def engines(self) -> tuple[str, ...]:
+        """Engines the model runs on, from the ``engines`` header (default: every engine); a model for one
+        engine says why in parentheses (``-- engines: duckdb (a write to the workspace file)``)."""
+        text = self.header.get("engines", "")
+        return tuple(e.strip() for e in text.split("(")[0].split(",") if e.strip()) or ("duckdb", "spark")
 
     @property
     def columns(self) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
 -- name: pool_transitions_append
+-- engines: duckdb (a write to the workspace file; the Spark engine only reads and computes)
 -- grain: a statement: one row, the number of pool transitions stored
 -- params:
 -- inputs: _pt (the pool_changes rows of an evaluation run), an Arrow table registered by siyu.assets.pools._store;

@@ -1,4 +1,5 @@
 -- name: pool_transitions_clear
+-- engines: duckdb (a write to the workspace file; the Spark engine only reads and computes)
 -- grain: a statement: one row, the number of stored pool transitions deleted
 -- params: first, last
 -- inputs: the workspace table pool_transitions (created by siyu.assets.pools._store)

@@ -1,4 +1,5 @@
 -- name: clv_memory_limit
+-- engines: duckdb (reads DuckDB's memory_limit setting; Spark sizes its executors itself)
 -- grain: one row
 -- params:
 -- columns: memory_limit VARCHAR

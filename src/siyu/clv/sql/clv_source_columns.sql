@@ -1,4 +1,5 @@
 -- name: clv_source_columns
+-- engines: duckdb (reads DuckDB's catalog; on Spark the connection describes a view's columns itself)
 -- grain: one row per column of the relation named $relation, in column order
 -- params: relation
 -- inputs: the catalog (duckdb_columns()): the workspace table orders, or the temp view / registered frame _clv_src

@@ -1,4 +1,5 @@
 -- name: clv_tables
+-- engines: duckdb (stored CLV predictions live in the workspace file; the Spark engine stores nothing)
 -- grain: one row per stored CLV table present in the database
 -- params:
 -- columns: table_name VARCHAR
