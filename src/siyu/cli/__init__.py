@@ -41,7 +41,7 @@ def _root(ctx: typer.Context,
               "--workspace", "-w", envvar="SIYU_WORKSPACE",
               help="Workspace directory. \\[default: ./siyu-workspace]")] = None,
           engine: Annotated[Optional[EngineName], typer.Option(
-              "--engine", envvar="SIYU_ENGINE", help="Engine that runs the models. \\[default: [engine] name, "
+              "--engine", envvar="SIYU_ENGINE", help="Engine that runs the models. \\[default: the \\[engine] name setting, "
                                                      "else duckdb]")] = None,
           data: Annotated[Optional[str], typer.Option(
               "--data", envvar="SIYU_DATA", help="Spark: directory or lake URI of the contract tables as Parquet.")
