@@ -119,3 +119,25 @@ def test_the_comparison_itself_catches_a_difference():
     assert same({"x": 0.5}, {"x": 0.5 + 1e-9})
     assert same([{"user_id": "u1", "stage": "A"}], [{"user_id": "u1", "stage": "I"}])
     assert same({"a": 1}, {"a": 1, "b": 2})
+
+
+def test_clv_fit_with_holdout_and_predict_equal_duckdb(store, tmp_path):
+    """The summaries come from Spark; the fit runs on the driver over the distinct tuples: the same numbers."""
+    import pyarrow.parquet as pq
+
+    from siyu.clv.runs import fit_model, predict
+
+    duck, spark, t = store
+    cal = t - dt.timedelta(days=120)
+    for model in ("bgnbd", "gg", "bgbb"):
+        kw = {"holdout_end": t} if model == "bgnbd" else {}
+        a = fit_model(duck, model, calibration_end=cal, time_unit="M" if model == "bgbb" else "W", **kw)
+        b = fit_model(spark, model, calibration_end=cal, time_unit="M" if model == "bgbb" else "W", **kw)
+        assert not same(a, b), (model, same(a, b)[:5])
+    assert a["n_customers"] > 100
+    pa_ = predict(duck, horizon_days=90, calibration_end=t, out=tmp_path / "duck.parquet", store=False)
+    pb = predict(spark, horizon_days=90, calibration_end=t, out=tmp_path / "spark.parquet")
+    assert pb["stored"] is False and not pa_["stored"]
+    ra = pq.read_table(tmp_path / "duck.parquet").sort_by("customer_id").to_pylist()
+    rb = pq.read_table(tmp_path / "spark.parquet").sort_by("customer_id").to_pylist()
+    assert not same(ra, rb) and len(ra) > 100

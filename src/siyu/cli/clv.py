@@ -111,7 +111,8 @@ def predict(ctx: typer.Context,
 
     console.print(escape(f"{plural(sm['customers'], 'customer')}: predicted CLV total "
                          f"¥{sm['predicted_clv_total']:,.2f}, mean ¥{sm['predicted_clv_mean']:,.2f}; mean P(alive) "
-                         f"{sm['p_alive_mean']:.2f}; stored in table clv_predictions"
+                         f"{sm['p_alive_mean']:.2f}"
+                         f"{'; stored in table clv_predictions' if res['stored'] else ''}"
                          + (f"; written to {out}" if out else "")), highlight=False)
 
 

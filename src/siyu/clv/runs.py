@@ -131,7 +131,8 @@ def predict(ws: "Workspace", *, horizon_days: float, model: str = "bgnbd", calib
         **{k: pa.array(v) for k, v in values.items() if k != "expected_next_order"},
         "expected_next_order": pa.array(values["expected_next_order"]),
     })
-    if store or (store is None and "write" in ws.engine.capabilities):
+    stored = bool(store or (store is None and "write" in ws.engine.capabilities))
+    if stored:
         def write(conn: Any) -> None:
             with transaction(conn), registered(conn, _clv=table):
                 run(conn, "CREATE OR REPLACE TABLE clv_predictions AS SELECT * FROM _clv")
@@ -140,7 +141,7 @@ def predict(ws: "Workspace", *, horizon_days: float, model: str = "bgnbd", calib
     if out is not None:
         write_table(prediction_file_table(table, calibration_end=t, horizon_days=horizon_days), Path(out))
     return {"calibration_end": t, "model": model, "params": purchase.params_, "gamma_gamma": gg.params_,
-            "n_customers": summary.num_rows, "table": table}
+            "n_customers": summary.num_rows, "table": table, "stored": stored}
 
 
 #: decimals of the float columns in the prediction file: money to the fen, probabilities and purchase counts to
