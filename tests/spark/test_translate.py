@@ -18,7 +18,7 @@ def test_parameters_become_literals_of_their_type():
                     {"d": dt.date(2024, 1, 2), "n": 7, "x": 0.25, "s": "it's", "b": True, "l": ["V1", "V2"],
                      "z": None})
     assert "CAST('2024-01-02' AS DATE) AS d" in sql
-    assert "7 AS n" in sql and "0.25 AS x" in sql and "'it\\'s' AS s" in sql and "TRUE AS b" in sql
+    assert "7 AS n" in sql and "CAST(0.25 AS DOUBLE) AS x" in sql and "'it\\'s' AS s" in sql and "TRUE AS b" in sql
     assert "ARRAY('V1', 'V2') AS l" in sql and "NULL AS z" in sql
     with pytest.raises(EngineError, match=r"\$missing is not given"):
         translate("SELECT $missing")

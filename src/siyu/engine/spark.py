@@ -96,9 +96,9 @@ def _literal(value: Any) -> Any:
         return exp.Boolean(this=value)
     if isinstance(value, (int, Decimal)):
         return exp.Literal.number(str(value))
-    if isinstance(value, float):
-        return exp.Literal.number(repr(value)) if value == value and abs(value) != float("inf") else \
-            exp.cast(exp.Literal.string(repr(value)), "DOUBLE")
+    if isinstance(value, float):  # a double, as DuckDB binds it (a bare 0.8 is a DECIMAL in Spark SQL)
+        finite = value == value and abs(value) != float("inf")
+        return exp.cast(exp.Literal.number(repr(value)) if finite else exp.Literal.string(repr(value)), "DOUBLE")
     if isinstance(value, dt.datetime):
         return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
     if isinstance(value, dt.date):
@@ -247,14 +247,9 @@ class _Relation:
         self._df = df
 
     def to_arrow_table(self) -> Any:
+        """The rows as a :class:`pyarrow.Table`, collected on the driver."""
         with _spark_errors("run the query"):
-            return _to_arrow(self._df)
-
-
-def _to_arrow(df: Any) -> Any:
-    """A Spark DataFrame as a :class:`pyarrow.Table` (collected on the driver)."""
-    table = df.toArrow()
-    return table
+            return self._df.toArrow()
 
 
 class SparkConnection:
@@ -264,7 +259,6 @@ class SparkConnection:
 
     def __init__(self, engine: SparkEngine) -> None:
         self.engine = engine
-        self._cached: set[str] = set()
 
     @property
     def spark(self) -> Any:
@@ -288,15 +282,13 @@ class SparkConnection:
             name = m.group("name")
             df = self.dataframe(m.group("query"), params)
             with _spark_errors(f"compute {name}"):
-                self._uncache(name)
+                self.spark.catalog.dropTempView(name)  # and its cached data
                 df.cache().createOrReplaceTempView(name)
                 df.count()  # materialise now, as DuckDB does
-            self._cached.add(name)
             return _Rows([])
         if m := _DROP.match(sql):
-            self._uncache(m.group("name"))
             with _spark_errors("drop a view"):
-                self.spark.catalog.dropTempView(m.group("name"))
+                self.spark.catalog.dropTempView(m.group("name"))  # uncached with it
             return _Rows([])
         if _WRITES.match(sql):
             raise self.engine.refuse("this statement")
@@ -305,12 +297,6 @@ class SparkConnection:
                 self.spark.sql(translate(sql, params if isinstance(params, dict) else None))
                 return _Rows([])
             return _Rows([tuple(r) for r in self.dataframe(sql, params).collect()])
-
-    def _uncache(self, name: str) -> None:
-        if name in self._cached:
-            with _spark_errors("drop a view"):
-                self.spark.sql(f"UNCACHE TABLE IF EXISTS {name}")
-            self._cached.discard(name)
 
     def register(self, name: str, table: Any) -> None:
         """Make an Arrow table (or pandas DataFrame) a temporary view ``name``."""
@@ -557,6 +543,12 @@ class SparkEngine:
         return n
 
     def close(self) -> None:
-        """Drop this engine's session (its views); the process's SparkContext stays for the next engine."""
+        """Drop this engine's views (and their cached data) and its session; the process's SparkContext stays for
+        the next engine."""
         with self._lock:
+            if self._session is not None:
+                with contextlib.suppress(Exception):
+                    for t in self._session.catalog.listTables():
+                        if t.isTemporary:
+                            self._session.catalog.dropTempView(t.name)
             self._session = None
