@@ -8,9 +8,9 @@ import shutil
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import run_cli
 
 from siyu import ConfigError, EngineError, ValidationError, Workspace
-from conftest import run_cli
 
 from .conftest import MASTER
 
@@ -56,7 +56,7 @@ def test_out_writes_parquet_from_the_executors_equal_to_duckdbs_file(store, tmp_
 def test_out_on_spark_refuses_csv_and_replaces_an_old_directory_whole(store, tmp_path):
     from siyu.engine.sql import write_per_user
 
-    duck, spark, t = store
+    _, spark, t = store
     with pytest.raises(ConfigError, match="Parquet"):
         write_per_user(spark, "ucmv", t, tmp_path / "u.csv", ["user_id", "stage"])
     old = tmp_path / "u"
@@ -83,7 +83,7 @@ def test_storing_results_is_refused_and_the_stored_tables_are_none_on_spark(stor
     from siyu.assets import pool_transitions
     from siyu.clv.runs import stored_predictions
 
-    duck, spark, t = store
+    _, spark, t = store
     with pytest.raises(EngineError, match="storing results .*spark engine"):
         pool_transitions(spark, t.replace(day=1), t, store=True)
     assert stored_predictions(spark) is None
@@ -98,11 +98,11 @@ def test_a_spark_failure_is_one_line_not_a_java_stack_trace(store):
     msg = str(exc.value)
     assert msg.startswith("Spark could not") and "NO_SUCH_FUNCTION" in msg.upper().replace(" ", "_")
     assert "\n" not in msg and "at org.apache" not in msg
-    with pytest.raises(EngineError, match="pool_transitions_clear .*a write to the workspace file"):
-        with spark.session() as conn:
-            from siyu.engine.sql import load_model
+    from siyu.engine.sql import load_model
 
-            conn.execute(load_model("pool_transitions_clear").sql, {"first": "2024-01-01", "last": "2024-01-02"})
+    with pytest.raises(EngineError, match="pool_transitions_clear .*a write to the workspace file"), \
+            spark.session() as conn:
+        conn.execute(load_model("pool_transitions_clear").sql, {"first": "2024-01-01", "last": "2024-01-02"})
 
 
 def _copy_lake(duck, tmp_path):

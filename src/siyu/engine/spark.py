@@ -68,11 +68,11 @@ _DUCK_NAMES = {"string": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "doubl
                "timestamp": "TIMESTAMP WITH TIME ZONE", "smallint": "SMALLINT", "tinyint": "TINYINT"}
 
 _WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|MERGE|COPY|ALTER|CREATE\s+(OR\s+REPLACE\s+)?TABLE|"
-                     r"CREATE\s+(UNIQUE\s+)?INDEX|TRUNCATE)\b", re.I)
+                     r"CREATE\s+(UNIQUE\s+)?INDEX|TRUNCATE)\b", re.IGNORECASE)
 _TEMP_TABLE = re.compile(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?TEMP(ORARY)?\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?"
-                         r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+AS\s+(?P<query>.*)$", re.I | re.S)
-_DROP = re.compile(r"^\s*DROP\s+(TABLE|VIEW)\s+(IF\s+EXISTS\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*;?\s*$", re.I)
-_SETTING = re.compile(r"^\s*(SET|RESET)\s", re.I)
+                         r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+AS\s+(?P<query>.*)$", re.IGNORECASE | re.DOTALL)
+_DROP = re.compile(r"^\s*DROP\s+(TABLE|VIEW)\s+(IF\s+EXISTS\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*;?\s*$", re.IGNORECASE)
+_SETTING = re.compile(r"^\s*(SET|RESET)\s", re.IGNORECASE)
 
 
 # -- translation -------------------------------------------------------------------------------------------------
@@ -97,7 +97,9 @@ def _literal(value: Any) -> Any:
     if isinstance(value, (int, Decimal)):
         return exp.Literal.number(str(value))
     if isinstance(value, float):  # a double, as DuckDB binds it (a bare 0.8 is a DECIMAL in Spark SQL)
-        finite = value == value and abs(value) != float("inf")
+        import math
+
+        finite = math.isfinite(value)
         return exp.cast(exp.Literal.number(repr(value)) if finite else exp.Literal.string(repr(value)), "DOUBLE")
     if isinstance(value, dt.datetime):
         return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
@@ -293,7 +295,7 @@ class SparkConnection:
         if _WRITES.match(sql):
             raise self.engine.refuse("this statement")
         with _spark_errors("run the query"):
-            if re.match(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?TEMP(ORARY)?\s+VIEW\b", sql, re.I):
+            if re.match(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?TEMP(ORARY)?\s+VIEW\b", sql, re.IGNORECASE):
                 self.spark.sql(translate(sql, params if isinstance(params, dict) else None))
                 return _Rows([])
             return _Rows([tuple(r) for r in self.dataframe(sql, params).collect()])
