@@ -50,6 +50,13 @@ class Workspace:
         create one with :meth:`Workspace.init`.
     read_only : bool, default False
         Open the database read-only (several readers may then share it).
+    engine : {"duckdb", "spark"}, optional
+        Engine that runs the models: the argument, else ``SIYU_ENGINE``, else ``[engine] name`` of the
+        workspace's ``siyu.toml`` (default ``duckdb``). The Spark engine reads the contract tables as Parquet
+        and needs no ``siyu.duckdb`` (``docs/spark.md``); it refuses ingest, forget and export.
+    data : str or Path, optional
+        Spark only: directory or lake URI of the contract tables (else ``SIYU_DATA``, else
+        ``[engine.spark] data``).
 
     Examples
     --------
@@ -72,6 +79,7 @@ class Workspace:
             if not (self.path / DB_FILE).exists():
                 raise WorkspaceError(f"{self.path} is not a siyu workspace (no {DB_FILE}); create it with `siyu init`")
         self.engine = get_engine(name).open(self, data=data)
+
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
     def init(cls, path: str | os.PathLike | None = None, *, config: SiyuConfig | None = None) -> Workspace:

@@ -5,9 +5,9 @@ A model is a ``.sql`` file in the ``sql/`` folder of the capability package that
 packages. A file starts with ``--`` header lines ``-- key: value`` (``name``, ``grain``, ``params``,
 ``columns``, ``source``, optionally ``engines``; a key may continue on the next header line) followed by the
 query, written in DuckDB's dialect with named parameters (``$as_of``). The same file runs on Spark, translated
-(:mod:`siyu.engine.spark`); a model that cannot says so in its ``engines`` header, and one whose translation is
-impossible has an override ``sql/spark/<name>.sql`` whose ``override`` header says why. Every model has a golden data test in ``tests/sql/``
-(input rows → expected rows).
+(:mod:`siyu.engine.spark`); a model that cannot says so in its ``engines`` header, and one whose translation
+is impossible has an override ``sql/spark/<name>.sql`` whose ``override`` header says why. Every model has a
+golden data test in ``tests/sql/`` (input rows → expected rows).
 
 Parameters are bound by :func:`bind`: a value given by the caller first, else the same-named setting of
 ``[model]`` in ``siyu.toml``. :func:`snapshot` materialises ``_features`` (one row per user at the

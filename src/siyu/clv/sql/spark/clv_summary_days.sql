@@ -9,18 +9,14 @@
 SELECT
     customer_id,
     count(DISTINCT day) - 1 AS frequency,
-    CAST(date_diff('day', first_day, last_day) AS DOUBLE) / $unit_days AS recency,
-    CAST(date_diff('day', first_day, CAST($calibration_end AS DATE)) AS DOUBLE) / $unit_days AS "T",
-    first_day AS first_purchase
+    CAST(date_diff('day', min(day), max(day)) AS DOUBLE) / $unit_days AS recency,
+    CAST(date_diff('day', min(day), CAST($calibration_end AS DATE)) AS DOUBLE) / $unit_days AS "T",
+    min(day) AS first_purchase
 FROM (
-    SELECT customer_id, day, min(day) OVER (PARTITION BY customer_id) AS first_day,
-           max(day) OVER (PARTITION BY customer_id) AS last_day
-    FROM (
-        SELECT customer_id, CAST(paid_at AS DATE) AS day
-        FROM _clv_tx
-        WHERE customer_id IS NOT NULL
-          AND CASE WHEN refund_amount IS NULL THEN amount >= 0 ELSE refund_amount < amount END
-          AND CAST(paid_at AS DATE) <= CAST($calibration_end AS DATE)
-    )
+    SELECT customer_id, CAST(paid_at AS DATE) AS day
+    FROM _clv_tx
+    WHERE customer_id IS NOT NULL
+      AND CASE WHEN refund_amount IS NULL THEN amount >= 0 ELSE refund_amount < amount END
+      AND CAST(paid_at AS DATE) <= CAST($calibration_end AS DATE)
 )
-GROUP BY customer_id, first_day, last_day
+GROUP BY customer_id
