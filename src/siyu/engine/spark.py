@@ -346,7 +346,8 @@ class SparkEngine:
     conf : dict, optional
         Spark settings added to :data:`SPARK_DEFAULTS` (and :func:`_local_defaults` on a local master).
     tz : str
-        The workspace time zone (contract timestamps are local wall-clock time in it).
+        The workspace time zone. Contract timestamps are local wall-clock time in it and are read as such
+        (``TIMESTAMP_NTZ`` in a UTC session), so no conversion uses it; it is kept for what the engine reports.
 
     Notes
     -----
@@ -410,7 +411,7 @@ class SparkEngine:
         remote = self.master.startswith("sc://")
         if not remote and not (os.environ.get("JAVA_HOME") or shutil.which("java")):
             raise ConfigError("the spark engine needs Java 17 on this machine (Debian: apt-get install "
-                              "openjdk-17-jre-headless), or a Spark Connect server (--master sc://host:15002)")
+                              "openjdk-17-jre-headless), or a Spark Connect server (SIYU_SPARK_MASTER=sc://host:15002)")
         for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
             PySparkLogger.getLogger(name).disabled = True  # siyu reports the error itself, in one line
         warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
