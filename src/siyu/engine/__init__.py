@@ -5,7 +5,8 @@
 - :mod:`siyu.engine.io` — CSV / Parquet / JSON Lines, read and written atomically;
 - :mod:`siyu.engine.base` — the :class:`Engine` protocol, capability flags and the registry;
 - :mod:`siyu.engine.duckdb` — the embedded DuckDB engine and its connection helpers;
-- :mod:`siyu.engine.spark` — Apache Spark over Parquet contract tables, the models translated by sqlglot.
+- :mod:`siyu.engine.spark` — Apache Spark over Parquet contract tables;
+- :mod:`siyu.engine.translate` — the models translated to Spark SQL by sqlglot, with siyu's rules.
 """
 
 from siyu.engine.base import ENGINES, Engine, get_engine, register_engine
