@@ -80,6 +80,8 @@ class DuckDBEngine:
         self.read_only = read_only
         self._conn: Any = None
         self._lock = threading.RLock()
+        #: bumped after every write: caches of derived tables (audience profiles) compare it
+        self.generation = 0
 
     @classmethod
     def open(cls, ws: Any, *, data: Any = None) -> DuckDBEngine:
@@ -119,7 +121,10 @@ class DuckDBEngine:
 
             raise WorkspaceError(f"{self.path.parent} is open read-only")
         with self._lock:
-            return fn(self.connection())
+            try:
+                return fn(self.connection())
+            finally:
+                self.generation += 1
 
     def close(self) -> None:
         """Close the connection (reopened on demand)."""
