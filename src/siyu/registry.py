@@ -59,6 +59,8 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("clv", "客户终身价值", "Customer lifetime value", "siyu.clv", "docs/clv.md",
                cli="siyu.cli.clv", report="siyu.report.sections.clv", snapshot="siyu.clv:snapshot_part",
                settings=("model",)),
+    Capability("audiences", "人群圈选", "Audiences", "siyu.audiences", "docs/audiences.md",
+               cli="siyu.cli.audiences", report="siyu.report.sections.audiences", snapshot="siyu.audiences:snapshot_part"),
     Capability("autobid", "全站推出价", "全站推 auto-bidding", "siyu.autobid", "docs/autobid.md",
                cli="siyu.cli.autobid"),
 )

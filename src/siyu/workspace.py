@@ -31,6 +31,9 @@ __all__ = ["DB_FILE", "CONFIG_FILE", "DEFAULT_WORKSPACE", "Workspace", "resolve_
 
 DB_FILE = "siyu.duckdb"
 CONFIG_FILE = "siyu.toml"
+#: results siyu stores that hold user ids (table -> column); ``forget`` anonymises them like the contract tables
+DERIVED_USER_COLUMNS = {"pool_transitions": "user_id", "clv_predictions": "customer_id",
+                        "audience_members": "user_id"}
 DEFAULT_WORKSPACE = "siyu-workspace"
 
 
@@ -251,8 +254,9 @@ class Workspace:
         """Erase a user on request (PIPL): remove personal data, anonymise the user id everywhere.
 
         The user's profile row is deleted; their orders, events, follows,
-        memberships and messages keep their facts under a random anonymous id
-        (``anon:<hex>``), so aggregates stay right while nothing links them back.
+        memberships and messages — and the results siyu stored about them (pool transitions, CLV
+        predictions, audience snapshots: ``DERIVED_USER_COLUMNS``) — keep their facts under a random
+        anonymous id (``anon:<hex>``), so aggregates stay right while nothing links them back.
 
         Returns
         -------
@@ -270,6 +274,12 @@ class Workspace:
                 for name, spec in TABLES.items():
                     if name != "users" and "user_id" in spec.column_names:
                         changed[name] = one(conn, f"UPDATE {name} SET user_id = ? WHERE user_id = ?",
+                                            [anon, user_id])[0]
+                stored = {r[0] for r in run(conn, "SELECT table_name FROM information_schema.tables "
+                                                  "WHERE table_schema = 'main'")}
+                for name, col in DERIVED_USER_COLUMNS.items():
+                    if name in stored:
+                        changed[name] = one(conn, f"UPDATE {name} SET {col} = ? WHERE {col} = ?",
                                             [anon, user_id])[0]
                 run(conn, "CREATE TABLE IF NOT EXISTS _erasures (erased_at TIMESTAMP, anon_id VARCHAR)")
                 run(conn, "INSERT INTO _erasures VALUES (now()::TIMESTAMP, ?)", [anon])

@@ -33,16 +33,17 @@ _PROFILES: weakref.WeakKeyDictionary[Any, dict[dt.date, tuple[str, int]]] = weak
 _GUARD = threading.Lock()
 
 
-def _profile_sql(ws: Workspace) -> str:
-    """``audience_profile`` with its inputs as CTEs (the asset models on ``_features``, the stored predictions)."""
+def _inputs(ws: Workspace, t: dt.date) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The inputs of ``audience_profile`` at ``t``: the per-user asset models on ``_features`` and the stored
+    predictions (an empty table when none are stored), as (sql, params) by table name."""
     stored = "write" in ws.engine.capabilities and ws.model("clv_tables").num_rows > 0
     clv = (load_model("audience_clv").sql if stored else
            "SELECT CAST(NULL AS VARCHAR) AS user_id, CAST(NULL AS DOUBLE) AS predicted_clv, "
            "CAST(NULL AS DOUBLE) AS p_alive WHERE false")
-    parts = {"_pools": load_model("pools").sql, "_ucmv": load_model("ucmv").sql, "_rfm": load_model("rfm").sql,
-             "_clv": clv}
-    return ("WITH " + ",\n".join(f"{k} AS (\n{v}\n)" for k, v in parts.items()) + "\n"
-            + load_model("audience_profile").sql)
+    return {"_pools": (load_model("pools").sql, bind(ws, "pools", as_of=t)),
+            "_ucmv": (load_model("ucmv").sql, bind(ws, "ucmv")),
+            "_rfm": (load_model("rfm").sql, bind(ws, "rfm", as_of=t)),
+            "_clv": (clv, {})}
 
 
 def profile(ws: Workspace, conn: Any, t: dt.date) -> str:
@@ -58,9 +59,15 @@ def profile(ws: Workspace, conn: Any, t: dt.date) -> str:
     if hit and hit[1] == gen:
         return hit[0]
     name = f"_audience_profile_{t:%Y%m%d}"
-    params = {**bind(ws, "pools", as_of=t), **bind(ws, "ucmv"), **bind(ws, "rfm", as_of=t), "as_of": t}
+    inputs = _inputs(ws, t)
     with snapshot(ws, t):
-        run(conn, f"CREATE OR REPLACE TEMP TABLE {name} AS {_profile_sql(ws)}", params)
+        try:
+            for table, (sql, params) in inputs.items():
+                run(conn, f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}", params)
+            run(conn, f"CREATE OR REPLACE TEMP TABLE {name} AS {load_model('audience_profile').sql}", {"as_of": t})
+        finally:
+            for table in inputs:
+                run(conn, f"DROP TABLE IF EXISTS {table}")
     cache[t] = (name, gen)
     drop = [d for d, (_, g) in cache.items() if g != gen]
     drop += sorted(d for d in cache if d not in drop)[:-KEEP_PROFILES]

@@ -127,7 +127,7 @@ def load(ws: Workspace, name: str) -> dict[str, Any]:
         When no audience of that name is saved.
     """
     ws._require("write", "saved audiences (they live in the workspace file)")
-    rows = ws.model("audience_get", name=name).to_pylist() if _exists(ws) else []
+    rows = ws.model("audience_get", audience=name).to_pylist() if _exists(ws) else []
     if not rows:
         raise WorkspaceError(f"no saved audience named {name!r}; `siyu audience list` shows the saved ones")
     r = rows[0]
@@ -143,7 +143,7 @@ def list_saved(ws: Workspace) -> list[dict[str, Any]]:
 def show(ws: Workspace, name: str) -> dict[str, Any]:
     """Saved audience ``name`` with its snapshots (newest first)."""
     out = load(ws, name)
-    out["snapshots"] = ws.model("audience_snapshot_list", name=name).to_pylist()
+    out["snapshots"] = ws.model("audience_snapshot_list", audience=name).to_pylist()
     return out
 
 

@@ -20,7 +20,7 @@ the line)::
                | "is" "null"  |  "is" "not" "null"  |  "contains" value
     DAYS      := digits, optionally followed by "d"  (30d or 30)
     value     := "double-quoted"  (JSON escapes: \\" \\\\ \\n \\u00e9 ...)  |  'single-quoted'  (\\' for ')
-               | bare word: letters (CJK too), digits, _ . / + -  e.g. vip 88vip V1 1线 老客 -3.5 1e3 2024-01-01
+               | bare word: letters (CJK too), digits, _ . / + - :  e.g. vip xhs:学生党 V1 1线 老客 -3.5 2024-01-01
                | true | false
 
 A value takes the type of its field (:data:`~siyu.audiences.fields.FIELDS`): for enum, string, tags and date
@@ -86,14 +86,14 @@ _ORDERS.2: /orders\b/i
 OP: /==|!=|<>|<=|>=|=|<|>/
 NAME: /[^\W\d]\w*/
 DAYS: /[0-9]+d?/i
-BARE: /(?!--)[\w.\/+\-]+/
+BARE: /(?!--)[\w.\/+\-:]+/
 STRING: /"(?:[^"\\]|\\[\s\S])*"|'(?:[^'\\]|\\[\s\S])*'/
 COMMENT: /--[^\n]*/
 %ignore /\s+/
 %ignore COMMENT
 """
 
-_BARE = re.compile(r"(?!--)[\w./+\-]+")
+_BARE = re.compile(r"(?!--)[\w./+\-:]+")
 _INT = re.compile(r"[+-]?[0-9]+")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _KEYWORDS = frozenset("and or not in is null true false contains all any event orders".split())

@@ -2,8 +2,8 @@
 
 The demo exercises the real path a merchant takes: files are written in the contract's format, loaded
 with :meth:`Workspace.ingest` (validated, transactional), the results audiences use are stored (pool
-transitions, CLV predictions) and the snapshot is computed once; the adapter (``siyu demo``) prints it
-and writes the report from it.
+transitions, CLV predictions), three example audiences are saved (:data:`DEMO_AUDIENCES`) and the snapshot
+is computed once; the adapter (``siyu demo``) prints it and writes the report from it.
 """
 
 from __future__ import annotations
@@ -16,10 +16,17 @@ from typing import Any
 from siyu._exceptions import InsufficientDataError
 from siyu.workspace import Workspace
 
-__all__ = ["DEMO_DEFAULTS", "run_demo"]
+__all__ = ["DEMO_AUDIENCES", "DEMO_DEFAULTS", "run_demo"]
 
 #: sized to finish in about a minute on 2 cores (see BENCHMARKS.md)
 DEMO_DEFAULTS = {"users": 200_000, "days": 365, "seed": 7}
+
+#: audiences the demo saves (name -> text form), shown in the report's audience section
+DEMO_AUDIENCES = {
+    "高意向潜客": "customer_pool = 潜客 and event.add_cart(30d) >= 1",
+    "待唤醒老客": "customer_pool = 流失老客 and event.visit(90d) >= 1",
+    "复购会员": "is_member and orders.days(365d) >= 2",
+}
 
 Progress = Callable[[str, float], None]
 
@@ -76,6 +83,10 @@ def run_demo(workspace: str | Path | None = None, *, users: int = DEMO_DEFAULTS[
         clv = {**pred, **prediction_summary(pred.pop("table"))}
     except InsufficientDataError as exc:  # a tiny demo store may have too few repeat buyers
         clv = {"error": str(exc)}
+    from siyu import audiences
+
+    for name, query in DEMO_AUDIENCES.items():
+        audiences.save(ws, name, audiences.parse(query), t, query=query)
     snap = compute_snapshot(ws, t, progress=lambda name, frac: step(name, 0.82 + 0.13 * frac))
     snap["clv"] = clv
     step("done", 1.0)
