@@ -28,7 +28,14 @@ def remote_references(html: str) -> list[str]:
     return p.refs
 
 
+def _save_audience(ws):
+    from siyu import audiences
+
+    audiences.save(ws, "buyers", audiences.parse("orders.count(365d) >= 1"), "2024-11-12")
+
+
 def test_report_is_self_contained_and_bilingual(good_ws, tmp_path):
+    _save_audience(good_ws)
     out = build_report(compute_snapshot(good_ws, "2024-11-12"), tmp_path / "r.html")
     html = out.read_text(encoding="utf-8")
     assert remote_references(html) == [], "report must not load anything remote"
@@ -40,6 +47,7 @@ def test_report_is_self_contained_and_bilingual(good_ws, tmp_path):
 
 
 def test_every_chart_draws_in_chromium(good_ws, tmp_path):
+    _save_audience(good_ws)
     out = build_report(compute_snapshot(good_ws, "2024-11-12"), tmp_path / "r.html")
     with browser_page() as page:
         page.goto(out.as_uri())
@@ -56,7 +64,7 @@ def test_every_chart_draws_in_chromium(good_ws, tmp_path):
     assert {"chart-daily-gmv", "chart-monthly-gmv", "chart-channel-groups", "chart-channels", "chart-aipl-funnel",
             "chart-aipl-flow", "chart-fast", "chart-pools", "chart-pool-flow", "chart-grow", "chart-grow-new-old",
             "chart-gain-radar", "chart-gain-indicators", "chart-gain-trend", "chart-link-funnel",
-            "chart-link-multiples"} <= ids
+            "chart-link-multiples", "chart-audience-mix"} <= ids
     for c in charts:
         assert c["traces"] >= 1 and c["marks"] >= 1 and c["width"] > 200, c
     assert (tmp_path / "report.png").stat().st_size > 20_000
@@ -79,8 +87,12 @@ def test_report_of_a_simulated_store_draws_every_chart_and_prints_to_pdf(tmp_pat
         rows = page.evaluate("document.querySelectorAll('#gain-indicators tbody tr').length")
         assert page.external_requests == []
     assert len(charts) >= 16 and all(c["marks"] > 0 for c in charts), charts
-    assert {"chart-clv-distribution", "chart-clv-palive", "chart-clv-tracking", "chart-clv-conditional"} <= \
-        {c["id"] for c in charts}
+    assert {"chart-clv-distribution", "chart-clv-palive", "chart-clv-tracking", "chart-clv-conditional",
+            "chart-audience-mix"} <= {c["id"] for c in charts}
+    from siyu.pipeline.demo import DEMO_AUDIENCES
+
+    table = html.read_text(encoding="utf-8").split('id=\'table-audiences\'')[1].split("</table>")[0]
+    assert all(name in table for name in DEMO_AUDIENCES)
     assert rows == 12
     res = run_cli("-w", str(ws), "report", "--out", str(tmp_path / "r.pdf"))
     assert res.returncode == 0, res.stderr
