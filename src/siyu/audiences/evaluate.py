@@ -29,7 +29,8 @@ __all__ = ["count", "explain", "members", "mix", "profile", "universe_size"]
 
 #: profiles kept per engine (the most recent snapshot dates)
 KEEP_PROFILES = 3
-_PROFILES: weakref.WeakKeyDictionary[Any, dict[dt.date, tuple[str, int]]] = weakref.WeakKeyDictionary()
+#: engine -> snapshot date -> (session table, the engine's generation it was built at, users in it)
+_PROFILES: weakref.WeakKeyDictionary[Any, dict[dt.date, tuple[str, int, int]]] = weakref.WeakKeyDictionary()
 _GUARD = threading.Lock()
 
 
@@ -51,13 +52,17 @@ def profile(ws: Workspace, conn: Any, t: dt.date) -> str:
 
     Call it inside ``ws.session()``; ``conn`` is that session's connection.
     """
+    return _profile(ws, conn, t)[0]
+
+
+def _profile(ws: Workspace, conn: Any, t: dt.date) -> tuple[str, int, int]:
     engine = ws.engine
     gen = getattr(engine, "generation", 0)
     with _GUARD:
         cache = _PROFILES.setdefault(engine, {})
     hit = cache.get(t)
     if hit and hit[1] == gen:
-        return hit[0]
+        return hit
     name = f"_audience_profile_{t:%Y%m%d}"
     inputs = _inputs(ws, t)
     with snapshot(ws, t):
@@ -68,12 +73,12 @@ def profile(ws: Workspace, conn: Any, t: dt.date) -> str:
         finally:
             for table in inputs:
                 run(conn, f"DROP TABLE IF EXISTS {table}")
-    cache[t] = (name, gen)
-    drop = [d for d, (_, g) in cache.items() if g != gen]
+    cache[t] = (name, gen, arrow(conn, f"SELECT count(*) AS n FROM {name}").column("n")[0].as_py())
+    drop = [d for d, (_, g, _) in cache.items() if g != gen]
     drop += sorted(d for d in cache if d not in drop)[:-KEEP_PROFILES]
     for d in drop:
         run(conn, f"DROP TABLE IF EXISTS {cache.pop(d)[0]}")
-    return name
+    return cache[t]
 
 
 def _prepare(ws: Workspace, tree: Any, as_of: dt.date | str | None) -> tuple[dict[str, Any], dt.date, Compiled]:
@@ -96,9 +101,8 @@ def count(ws: Workspace, tree: Any, as_of: dt.date | str | None = None) -> dict[
     """
     canon, t, c = _prepare(ws, tree, as_of)
     with ws.session() as conn:
-        name = profile(ws, conn, t)
+        name, _, total = _profile(ws, conn, t)
         n = arrow(conn, c.query(name, "count(*) AS n"), c.params).column("n")[0].as_py()
-        total = arrow(conn, f"SELECT count(*) AS n FROM {name}").column("n")[0].as_py()
     return {"as_of": t, "count": n, "universe": total}
 
 
@@ -106,7 +110,7 @@ def universe_size(ws: Workspace, as_of: dt.date | str | None = None) -> int:
     """Users in the universe at ``as_of`` (every user id in any table)."""
     t = default_as_of(ws, as_of)
     with ws.session() as conn:
-        return arrow(conn, f"SELECT count(*) AS n FROM {profile(ws, conn, t)}").column("n")[0].as_py()
+        return _profile(ws, conn, t)[2]
 
 
 def members(ws: Workspace, tree: Any, as_of: dt.date | str | None = None) -> pa.Table:
