@@ -158,11 +158,11 @@ def _node(node: Any, path: str, depth: int) -> dict[str, Any]:
             raise _err(path, "a `not` node has the one key 'not'")
         return {"not": _node(node["not"], child_path(path, "not"), depth + 1)}
     if "field" in node:
-        _keys(node, path, ("field", "op", "value"), ("field", "op"))
         f = FIELDS.get(node["field"]) if isinstance(node["field"], str) else None
         if f is None:
             raise _err(child_path(path, "field"), f"unknown field {json.dumps(node['field'])}; the fields are: "
-                                             f"{', '.join(FIELDS)}")
+                                                  f"{', '.join(FIELDS)}")
+        _keys(node, path, ("field", "op", "value"), ("field", "op"))
         op = node.get("op")
         if op in OPS and op not in f.ops:
             raise _err(child_path(path, "op"), f"`{op}` does not apply to {f.name} ({f.kind}); allowed: {' '.join(f.ops)}")
