@@ -168,7 +168,10 @@ def fields(fmt: FormatOpt = Fmt.table) -> None:
     """The fields a condition may test, with their kind, operators and values."""
     from siyu.audiences.fields import describe
 
-    rows = [r | {"ops": " ".join(r["ops"]), "values": ", ".join(r["values"])} for r in describe()]
+    rows = describe()
+    if fmt is Fmt.json:
+        return emit(rows, fmt)
+    rows = [r | {"ops": " ".join(r["ops"]), "values": ", ".join(r["values"])} for r in rows]
     emit(rows, fmt, title="人群字段 Audience fields",
          headers={"field": "字段 Field", "kind": "类型 Kind", "ops": "运算符 Operators", "values": "取值 Values",
                   "doc": "说明 Meaning"})
