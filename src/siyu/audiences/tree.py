@@ -50,7 +50,8 @@ def child_path(path: str, key: str | int) -> str:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    # an int too large for a float is a number here (refused by the range check, not by an OverflowError)
+    return not isinstance(v, bool) and (isinstance(v, int) or (isinstance(v, float) and math.isfinite(v)))
 
 
 def _keys(node: dict, path: str, allowed: tuple[str, ...], required: tuple[str, ...]) -> None:
@@ -79,6 +80,10 @@ def _scalar(kind: str, v: Any, path: str, field: Any = None) -> Any:
             raise _err(path, f"{field.name if field else 'this value'} takes text, not {json.dumps(v)}")
         if len(v) > MAX_TEXT:
             raise _err(path, f"a value is at most {MAX_TEXT} characters")
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _err(path, "a value must be valid Unicode text (it holds an unpaired surrogate)") from None
         if kind == "tags":
             if ";" in v or not v.strip():
                 raise _err(path, "`contains` asks for one tag: non-empty, without ';'")
@@ -213,6 +218,8 @@ def load_tree(tree: Any) -> Any:
         except json.JSONDecodeError as exc:
             raise ConfigError(f"audience tree is not valid JSON: {exc.msg} at line {exc.lineno} column "
                               f"{exc.colno}") from None
+        except RecursionError:
+            raise ConfigError("audience tree is nested too deeply (at most 64 levels)") from None
     return tree
 
 
