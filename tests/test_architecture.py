@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "siyu"
-CORE = ["engine", "contract", "metrics", "assets", "health", "clv", "autobid", "simulate", "pipeline"]
+CORE = ["engine", "contract", "metrics", "assets", "health", "clv", "audiences", "autobid", "simulate", "pipeline"]
 ADAPTERS = ("siyu.cli", "siyu.report", "siyu.api", "siyu.console", "siyu.server")
 
 
@@ -29,7 +29,7 @@ def _imports(path: Path) -> set[str]:
 def test_the_layout_has_an_engine_a_cli_package_and_no_flat_cli_files():
     assert (SRC / "engine").is_dir() and (SRC / "cli" / "__init__.py").is_file()
     assert not list(SRC.glob("cli_*.py"))
-    for pkg in ["engine", "contract", "metrics", "assets", "health", "clv", "autobid", "simulate", "pipeline",
+    for pkg in ["engine", "contract", "metrics", "assets", "health", "clv", "audiences", "autobid", "simulate", "pipeline",
                 "report", "cli"]:
         assert (SRC / pkg / "__init__.py").is_file(), pkg
 
