@@ -46,7 +46,8 @@ _DDL = (
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
+    """Local wall-clock time to the microsecond (the latest snapshot is the one created last)."""
+    return dt.datetime.now()
 
 
 def _check_name(name: str) -> str:
