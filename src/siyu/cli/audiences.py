@@ -122,6 +122,8 @@ def list_cmd(ctx: typer.Context, fmt: FormatOpt = Fmt.table) -> None:
     from siyu import audiences
 
     rows = audiences.list_saved(workspace(ctx))
+    if fmt is Fmt.table:
+        rows = [r | {"updated_at": _seconds(r["updated_at"])} for r in rows]
     emit(rows, fmt, title="已保存人群 Saved audiences",
          headers={"name": "名称 Name", "query": "条件 Query", "updated_at": "更新 Updated", "snapshots": "快照 Snapshots",
                   "last_as_of": "最近快照日 Last as of", "last_members": "最近人数 Last members"},
@@ -142,7 +144,8 @@ def show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The audie
         return emit(res, fmt)
     console.print(f"[bold]{name}[/]: {res['query']}", highlight=False)
     print(to_json(res["definition"]))
-    emit([{k: s[k] for k in ("snapshot_id", "as_of", "members", "created_at", "purpose")} for s in res["snapshots"]],
+    emit([{k: s[k] for k in ("snapshot_id", "as_of", "members", "purpose")} | {"created_at": _seconds(s["created_at"])}
+          for s in res["snapshots"]],
          fmt, title="成员快照 Membership snapshots",
          headers={"snapshot_id": "快照 Snapshot", "as_of": "日期 As of", "members": "人数 Members",
                   "created_at": "创建 Created", "purpose": "用途 Purpose"}, kinds={"members": "count"})
@@ -175,6 +178,11 @@ def fields(fmt: FormatOpt = Fmt.table) -> None:
     emit(rows, fmt, title="人群字段 Audience fields",
          headers={"field": "字段 Field", "kind": "类型 Kind", "ops": "运算符 Operators", "values": "取值 Values",
                   "doc": "说明 Meaning"})
+
+
+def _seconds(ts: Any) -> str:
+    """A stored timestamp as people read it: to the second."""
+    return ts.isoformat(sep=" ", timespec="seconds") if hasattr(ts, "isoformat") else str(ts)
 
 
 def register(app: typer.Typer) -> None:
