@@ -23,6 +23,10 @@ from siyu.audiences.tree import child_path, leaves
 
 __all__ = ["Compiled", "Leaf", "compile_tree"]
 
+#: the orders measures of a window (purchases only: fully refunded orders are not purchases; amounts are net)
+_MEASURES = {"count": "count(*) AS count",
+             "amount": "CAST(sum(amount - coalesce(refund_amount, 0)) AS DOUBLE) AS amount",
+             "days": "count(DISTINCT CAST(paid_at AS DATE)) AS days"}
 _CMP = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
@@ -75,6 +79,10 @@ def compile_tree(tree: dict[str, Any], as_of: dt.date, *, bind_source: Any = Non
     orders: dict[int, str] = {}
     sources: dict[str, str] = {}
     passed: dict[str, str] = {}
+    measures: dict[int, set[str]] = {}
+    for _, cond in leaves(tree):
+        if "orders" in cond:
+            measures.setdefault(cond["within_days"], set()).add(cond["orders"])
     for i, (path, cond) in enumerate(leaves(tree)):
         a = f"a{i}"
         if "field" in cond:
@@ -117,10 +125,9 @@ def compile_tree(tree: dict[str, Any], as_of: dt.date, *, bind_source: Any = Non
                 alias = orders[days] = f"o{len(orders)}"
                 lo, hi = _window(as_of, days)
                 c.params.update({f"{alias}_lo": lo, f"{alias}_hi": hi})
+                cols = ", ".join(_MEASURES[m] for m in _MEASURES if m in measures[days])  # only those asked
                 c.ctes.append(
-                    f"{alias} AS (SELECT user_id, count(*) AS count, "
-                    "CAST(sum(amount - coalesce(refund_amount, 0)) AS DOUBLE) AS amount, "
-                    "count(DISTINCT CAST(paid_at AS DATE)) AS days FROM orders "
+                    f"{alias} AS (SELECT user_id, {cols} FROM orders "
                     f"WHERE coalesce(refund_amount, 0) < amount AND paid_at >= ${alias}_lo AND paid_at < ${alias}_hi "
                     "GROUP BY user_id)")
                 c.joins.append(f"LEFT JOIN {alias} ON {alias}.user_id = p.user_id")
