@@ -30,10 +30,6 @@ def ws_path(tmp_path_factory):
     return root / "ws"
 
 
-def cli(ws_path, *args):
-    return run_cli("-w", str(ws_path), "audience", *args)
-
-
 def test_parse_prints_the_canonical_tree():
     res = run_cli("audience", "parse", "--query",
                   "aipl in (I, P) and orders.count(365d) >= 2 and event.add_cart(30d) >= 1 and not is_member")
@@ -48,7 +44,7 @@ def test_parse_prints_the_canonical_tree():
 
 
 def test_count_members_and_explain_agree(ws_path, tmp_path):
-    res = cli(ws_path, "count", "--query", QUERY, "--format", "json")
+    res = run_cli("-w", str(ws_path), "audience", "count", "--query", QUERY, "--format", "json")
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert {"as_of", "count", "universe", "share", "mix", "tree", "query"} <= set(out)
@@ -56,7 +52,7 @@ def test_count_members_and_explain_agree(ws_path, tmp_path):
     assert out["mix"]["customer_pool"] == {"old": out["count"]}
     tree_file = tmp_path / "tree.json"
     tree_file.write_text(json.dumps(out["tree"]), encoding="utf-8")
-    res = cli(ws_path, "members", "--where", f"@{tree_file}", "--format", "csv")
+    res = run_cli("-w", str(ws_path), "audience", "members", "--where", f"@{tree_file}", "--format", "csv")
     assert res.returncode == 0, res.stderr
     rows = list(csv.DictReader(io.StringIO(res.stdout)))
     ids = [r["user_id"] for r in rows]
@@ -65,32 +61,32 @@ def test_count_members_and_explain_agree(ws_path, tmp_path):
         outsider = next(u for u in A.members(ws, A.parse("aipl is not null")).column("user_id").to_pylist()
                         if u not in set(ids))
     for user, member in ((ids[0], True), (outsider, False)):
-        res = cli(ws_path, "explain", user, "--query", QUERY, "--format", "json")
+        res = run_cli("-w", str(ws_path), "audience", "explain", user, "--query", QUERY, "--format", "json")
         assert res.returncode == 0, res.stderr
         ex = json.loads(res.stdout)
         assert ex["member"] is member and ex["user_id"] == user
         assert [c["path"] for c in ex["conditions"]] == ["all[0]", "all[1]"]
         assert all(set(c) == {"path", "condition", "value", "pass"} for c in ex["conditions"])
         assert all(c["pass"] for c in ex["conditions"]) is member
-    table = cli(ws_path, "explain", ids[0], "--query", QUERY)
+    table = run_cli("-w", str(ws_path), "audience", "explain", ids[0], "--query", QUERY)
     assert table.returncode == 0 and "member" in table.stdout and "event.visit(30d) >= 1" in table.stdout
 
 
 def test_save_list_show_export_and_snapshots(ws_path, tmp_path):
-    assert cli(ws_path, "save", "winback", "--query", "customer_pool = lapsed").returncode == 0
-    res = cli(ws_path, "save", "winback", "--query", QUERY, "--format", "json")
+    assert run_cli("-w", str(ws_path), "audience", "save", "winback", "--query", "customer_pool = lapsed").returncode == 0
+    res = run_cli("-w", str(ws_path), "audience", "save", "winback", "--query", QUERY, "--format", "json")
     assert res.returncode == 0, res.stderr
     saved = json.loads(res.stdout)
     assert saved["replaced"] is True
-    listed = json.loads(cli(ws_path, "list", "--format", "json").stdout)
+    listed = json.loads(run_cli("-w", str(ws_path), "audience", "list", "--format", "json").stdout)
     row = next(r for r in listed if r["name"] == "winback")
     assert row["query"] == QUERY and row["snapshots"] == 2 and row["last_members"] == saved["members"]
-    shown = json.loads(cli(ws_path, "show", "winback", "--format", "json").stdout)
+    shown = json.loads(run_cli("-w", str(ws_path), "audience", "show", "winback", "--format", "json").stdout)
     assert shown["definition"] == A.parse(QUERY) and len(shown["snapshots"]) == 2
     # exports: a 人群包 (.txt, one id a line, no header), CSV and Parquet with a user_id column
-    members = cli(ws_path, "members", "--audience", "winback").stdout.split()[1:]
+    members = run_cli("-w", str(ws_path), "audience", "members", "--audience", "winback").stdout.split()[1:]
     for name in ("pkg.txt", "m.csv", "m.parquet"):
-        res = cli(ws_path, "export", "winback", "--out", str(tmp_path / name), "--format", "json")
+        res = run_cli("-w", str(ws_path), "audience", "export", "winback", "--out", str(tmp_path / name), "--format", "json")
         assert res.returncode == 0, res.stderr
         assert json.loads(res.stdout)["members"] == len(members) == saved["members"]
     assert (tmp_path / "pkg.txt").read_text(encoding="utf-8").splitlines() == members
@@ -109,19 +105,19 @@ def test_save_list_show_export_and_snapshots(ws_path, tmp_path):
         assert changed["audience_members"] == held
         left = set(A.snapshot_members(ws, snaps[0]["snapshot_id"]).column("user_id").to_pylist())
         assert gone not in left and len(left) == len(members)
-    assert cli(ws_path, "show", "nope").returncode == 66
-    bad = cli(ws_path, "save", "bad name!", "--query", QUERY)
+    assert run_cli("-w", str(ws_path), "audience", "show", "nope").returncode == 66
+    bad = run_cli("-w", str(ws_path), "audience", "save", "bad name!", "--query", QUERY)
     assert bad.returncode == 78 and "audience name" in bad.stderr
-    assert cli(ws_path, "export", "winback", "--out", str(tmp_path / "x.xlsx")).returncode != 0
+    assert run_cli("-w", str(ws_path), "audience", "export", "winback", "--out", str(tmp_path / "x.xlsx")).returncode != 0
     assert not (tmp_path / "x.xlsx").exists()
 
 
 def test_bad_trees_exit_78_naming_the_path(ws_path):
-    res = cli(ws_path, "count", "--where", '{"all": [{"field": "aipl", "op": "=", "value": "A"}, {"field": "x"}]}')
+    res = run_cli("-w", str(ws_path), "audience", "count", "--where", '{"all": [{"field": "aipl", "op": "=", "value": "A"}, {"field": "x"}]}')
     assert res.returncode == 78 and "all[1].field" in res.stderr and "Traceback" not in res.stderr
-    res = cli(ws_path, "count", "--where", "{not json")
+    res = run_cli("-w", str(ws_path), "audience", "count", "--where", "{not json")
     assert res.returncode == 78 and "not valid JSON" in res.stderr
-    res = cli(ws_path, "count", "--query", QUERY, "--where", "{}")
+    res = run_cli("-w", str(ws_path), "audience", "count", "--query", QUERY, "--where", "{}")
     assert res.returncode == 78 and "give the audience once" in res.stderr
 
 
