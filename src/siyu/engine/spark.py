@@ -20,7 +20,7 @@ line, never a Java stack trace.
 
 The connection a :meth:`SparkEngine.session` yields answers the calls the capability code makes on a DuckDB
 connection (``execute(…).fetchall()``, ``sql(…).to_arrow_table()``, ``register`` / ``unregister``), so that
-code runs unchanged on both engines; ``CREATE TEMP TABLE x AS …`` becomes a cached temporary view.
+code runs unchanged on both engines; ``CREATE TEMP TABLE x AS …`` becomes a temporary view materialised by a local checkpoint.
 """
 
 from __future__ import annotations
@@ -140,8 +140,9 @@ class SparkConnection:
             df = self.dataframe(m.group("query"), params)
             with _spark_errors(f"compute {name}"):
                 self.spark.catalog.dropTempView(name)  # and its cached data
-                df.cache().createOrReplaceTempView(name)
-                df.count()  # materialise now, as DuckDB does
+                # materialised now, as DuckDB does, with its lineage cut: dropping the views it was computed
+                # from (the _features snapshot) must not invalidate it
+                df.localCheckpoint(eager=True).createOrReplaceTempView(name)
             return _Rows([])
         if m := _DROP.match(sql):
             with _spark_errors("drop a view"):
