@@ -222,8 +222,7 @@ def main() -> None:
 
     ws_dir, manifest, built_now = build_store(args)
 
-    import siyu.audiences as audiences
-    from siyu import Workspace, assets
+    from siyu import Workspace, assets, audiences
     from siyu.audiences import evaluate
     from siyu.engine.duckdb import arrow
 

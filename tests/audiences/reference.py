@@ -51,7 +51,7 @@ class Reference:
     """Every user's fields at snapshot ``t`` and the data for window conditions, computed in Python."""
 
     def __init__(self, ws: Any, t: dt.date) -> None:
-        import siyu.assets as assets
+        from siyu import assets
 
         self.t = t
         raw = {name: ws.query(f"SELECT * FROM {name}").to_pylist() for name in UNIVERSE_TABLES}
@@ -179,9 +179,9 @@ def _combine(node: dict[str, Any], passed: dict[str, bool], path: str) -> bool:
         return f"{path}.{group}[{i}]" if path else f"{group}[{i}]"
 
     if "all" in node:
-        return all([_combine(k, passed, kid("all", i)) for i, k in enumerate(node["all"])])
+        return all(_combine(k, passed, kid("all", i)) for i, k in enumerate(node["all"]))
     if "any" in node:
-        return any([_combine(k, passed, kid("any", i)) for i, k in enumerate(node["any"])])
+        return any(_combine(k, passed, kid("any", i)) for i, k in enumerate(node["any"]))
     if "not" in node:
         return not _combine(node["not"], passed, f"{path}.not" if path else "not")
     return passed[path]

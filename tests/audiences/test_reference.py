@@ -26,12 +26,25 @@ from siyu import SiyuError, Workspace
 from siyu.audiences import count, explain, members
 from siyu.audiences.evaluate import _explain_rows
 from siyu.audiences.fields import FIELDS, field_labels
-from siyu.audiences.tree import MAX_DAYS, ORDER_MEASURES, WINDOW_OPS, holds, leaves, validate
+from siyu.audiences.tree import (
+    MAX_DAYS,
+    ORDER_MEASURES,
+    WINDOW_OPS,
+    holds,
+    leaves,
+    validate,
+)
 from siyu.contract import TABLES
 from siyu.contract.schema import EVENT_TYPES
 from siyu.simulate import SCENARIOS, SimulationConfig, simulate_store, write_store
 
-from .reference import normalise_tags, reference, reference_members, reference_passes, reference_values
+from .reference import (
+    normalise_tags,
+    reference,
+    reference_members,
+    reference_passes,
+    reference_values,
+)
 
 #: the fields the reference knows (others may be registered by later capabilities)
 KNOWN_FIELDS = ("aipl", "fan_pool", "member_pool", "customer_pool", "ucmv", "rfm_group", "is_fan", "is_member",
@@ -252,27 +265,27 @@ def _check(c: Ctx, tree: Any) -> set[str]:
 # ---------------------------------------------------------------------------------------------------------------
 # hand-picked trees
 # ---------------------------------------------------------------------------------------------------------------
-def F(name, op, value=None):  # noqa: N802 - reads like the tree
+def F(name, op, value=None):
     return {"field": name, "op": op} if op in ("is_null", "not_null") else {"field": name, "op": op, "value": value}
 
 
-def E(type_, days, op, value, **kw):  # noqa: N802
+def E(type_, days, op, value, **kw):
     return {"event": type_, "within_days": days, **kw, "op": op, "value": value}
 
 
-def O(measure, days, op, value):  # noqa: N802, E743
+def O(measure, days, op, value):
     return {"orders": measure, "within_days": days, "op": op, "value": value}
 
 
-def NOT(x):  # noqa: N802
+def NOT(x):
     return {"not": x}
 
 
-def ALL(*xs):  # noqa: N802
+def ALL(*xs):
     return {"all": list(xs)}
 
 
-def ANY(*xs):  # noqa: N802
+def ANY(*xs):
     return {"any": list(xs)}
 
 

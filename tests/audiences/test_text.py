@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from siyu import ConfigError
 from siyu.audiences.fields import FIELDS, field_labels
 from siyu.audiences.text import parse, to_text
-from siyu.audiences.tree import MAX_DAYS, MAX_NUMBER, ORDER_MEASURES, WINDOW_OPS, validate
+from siyu.audiences.tree import (
+    MAX_DAYS,
+    MAX_NUMBER,
+    ORDER_MEASURES,
+    WINDOW_OPS,
+    validate,
+)
 from siyu.contract.schema import EVENT_TYPES
 
 FAN = {"field": "is_fan", "op": "=", "value": True}
@@ -120,10 +126,10 @@ def test_labels_become_codes_and_to_text_prints_codes():
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("is_fan and tier = a xx", r"^audience query: unexpected 'xx' at line 1, column 21; expected one of: and, or, "
-                               r"end of input$"),
-    ("is_fan and is_member xx", r"unexpected 'xx' at line 1, column 22; expected one of: an operator \(= != < <= > "
-                                r">=\), in, not, is, contains, and, or, end of input$"),
+    ("is_fan and tier = a xx", (r"^audience query: unexpected 'xx' at line 1, column 21; expected one of: and, or, "
+                               r"end of input$")),
+    ("is_fan and is_member xx", (r"unexpected 'xx' at line 1, column 22; expected one of: an operator \(= != < <= > "
+                                r">=\), in, not, is, contains, and, or, end of input$")),
     ("(is_fan and\n tier = a xx)", r"unexpected 'xx' at line 2, column 11; expected one of: and, or, \)$"),
     ("is_fan and", r"unexpected end of input at line 1, column 11; expected one of: not, \(, a name"),
     ("tier = a #", r"unexpected '#' at line 1, column 10; expected one of: and, or, end of input$"),

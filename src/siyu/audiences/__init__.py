@@ -12,7 +12,15 @@ mechanism. Rules: ``docs/audiences.md``.
 
 from siyu.audiences.evaluate import count, explain, members, mix, universe_size
 from siyu.audiences.fields import FIELDS, AudienceField, register_field
-from siyu.audiences.store import export, list_saved, load, save, show, snapshot_members, take_snapshot
+from siyu.audiences.store import (
+    export,
+    list_saved,
+    load,
+    save,
+    show,
+    snapshot_members,
+    take_snapshot,
+)
 from siyu.audiences.text import parse, to_text
 from siyu.audiences.tree import validate
 

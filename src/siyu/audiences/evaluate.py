@@ -99,7 +99,7 @@ def count(ws: Workspace, tree: Any, as_of: dt.date | str | None = None) -> dict[
     ConfigError
         When the tree is unknown or ill-typed (the message names the path).
     """
-    canon, t, c = _prepare(ws, tree, as_of)
+    _, t, c = _prepare(ws, tree, as_of)
     with ws.session() as conn:
         name, _, total = _profile(ws, conn, t)
         n = arrow(conn, c.query(name, "count(*) AS n"), c.params).column("n")[0].as_py()
@@ -115,7 +115,7 @@ def universe_size(ws: Workspace, as_of: dt.date | str | None = None) -> int:
 
 def members(ws: Workspace, tree: Any, as_of: dt.date | str | None = None) -> pa.Table:
     """The audience's members at ``as_of``: a table with one ``user_id`` column, sorted."""
-    canon, t, c = _prepare(ws, tree, as_of)
+    _, t, c = _prepare(ws, tree, as_of)
     with ws.session() as conn:
         return arrow(conn, c.query(profile(ws, conn, t), "p.user_id", tail="ORDER BY p.user_id"), c.params)
 
@@ -125,7 +125,7 @@ def mix(ws: Workspace, tree: Any, as_of: dt.date | str | None = None) -> dict[st
 
     Users outside a pool count under ``""`` (the stage ``none`` is a stage of AIPL and keeps its code).
     """
-    canon, t, c = _prepare(ws, tree, as_of)
+    _, t, c = _prepare(ws, tree, as_of)
     out: dict[str, dict[str, int]] = {}
     with ws.session() as conn:
         name = profile(ws, conn, t)

@@ -36,11 +36,11 @@ __all__ = ["NAME_RULE", "export", "list_saved", "load", "save", "show", "snapsho
 NAME_RULE = re.compile(r"^[\w.\-]{1,64}$")
 
 _DDL = (
-    "CREATE TABLE IF NOT EXISTS audiences (name VARCHAR PRIMARY KEY, definition VARCHAR NOT NULL, "
-    "query VARCHAR, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS audience_snapshots (snapshot_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, "
-    "as_of DATE NOT NULL, definition VARCHAR NOT NULL, members BIGINT NOT NULL, created_at TIMESTAMP NOT NULL, "
-    "purpose VARCHAR)",
+    ("CREATE TABLE IF NOT EXISTS audiences (name VARCHAR PRIMARY KEY, definition VARCHAR NOT NULL, "
+     "query VARCHAR, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL)"),
+    ("CREATE TABLE IF NOT EXISTS audience_snapshots (snapshot_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, "
+     "as_of DATE NOT NULL, definition VARCHAR NOT NULL, members BIGINT NOT NULL, created_at TIMESTAMP NOT NULL, "
+     "purpose VARCHAR)"),
     "CREATE TABLE IF NOT EXISTS audience_members (snapshot_id VARCHAR NOT NULL, user_id VARCHAR NOT NULL)",
 )
 

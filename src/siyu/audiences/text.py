@@ -46,7 +46,12 @@ import re
 from typing import Any
 
 from lark import Lark, Token, Transformer
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import (
+    LarkError,
+    UnexpectedCharacters,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 
 from siyu._exceptions import ConfigError
 from siyu.audiences.fields import FIELDS
@@ -96,7 +101,7 @@ COMMENT: /--[^\n]*/
 _BARE = re.compile(r"(?!--)[\w./+\-:]+")
 _INT = re.compile(r"[+-]?[0-9]+")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_KEYWORDS = frozenset("and or not in is null true false contains all any event orders".split())
+_KEYWORDS = frozenset(["and", "or", "not", "in", "is", "null", "true", "false", "contains", "all", "any", "event", "orders"])
 _TEXT_KINDS = ("enum", "string", "tags", "date")
 _TESTS = {"IN": "in", "NOT IN": "not_in", "IS NULL": "is_null", "IS NOT NULL": "not_null", "CONTAINS": "contains"}
 _WORDS = ("NOT", "IN", "IS", "NULL", "CONTAINS")
@@ -126,7 +131,7 @@ def _coerce(kind: str | None, token: Token) -> Any:
         body = text[1:-1]
         if text[0] == "'":  # turn the single-quoted body into a JSON one
             body = re.sub(r'\\(.)|"', lambda m: '\\"' if m[0] == '"' else ("'" if m[1] == "'" else m[0]),
-                          body, flags=re.S)
+                          body, flags=re.DOTALL)
         try:
             return json.loads(f'"{body}"', strict=False)
         except ValueError as exc:
