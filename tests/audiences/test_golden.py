@@ -219,3 +219,24 @@ def test_the_profile_is_reused_until_the_data_change(ws, tmp_path):
     assert _PROFILES[ws.engine][T][1] > gen
     ws.forget("newbie")
     assert m(ws, "city_tier = 一线") == {"edge"}
+
+
+def test_a_capability_adds_a_field_through_the_registry(ws):
+    """A field from another source joins without touching the compiler: here a plugin's query (a callable)."""
+    from siyu.audiences.fields import FIELDS, AudienceField, register_field
+
+    def follows_at(_ws, as_of):
+        return ("SELECT user_id, count(*) AS follows FROM follows WHERE CAST(followed_at AS DATE) <= $as_of "
+                "GROUP BY user_id", {"as_of": as_of})
+
+    register_field(AudienceField("follows_ever", "number", "follows up to T", source=follows_at, column="follows"))
+    try:
+        with pytest.raises(ValueError, match="already registered"):
+            register_field(AudienceField("follows_ever", "number", "again"))
+        assert m(ws, "follows_ever >= 1") == {"fan", "gone"}
+        assert m(ws, "follows_ever >= 1 and not is_fan and city_tier is null") == {"gone"}
+        assert A.explain(ws, "gone", A.parse("follows_ever = 1"), T)["conditions"][0]["value"] == 1
+    finally:
+        FIELDS.pop("follows_ever")
+    with pytest.raises(ConfigError, match="unknown field"):
+        A.parse("follows_ever >= 1")

@@ -72,7 +72,8 @@ def compile_tree(tree: dict[str, Any], as_of: dt.date, *, bind_source: Any = Non
     as_of : datetime.date
         The snapshot date T.
     bind_source : callable, optional
-        ``bind_source(model) -> (sql, params)`` for fields whose source is a named per-user model.
+        ``bind_source(source) -> (sql, params)`` for fields whose source is not the profile (a named per-user
+        model or a callable, :class:`~siyu.audiences.fields.AudienceField`).
     """
     c = Compiled()
     events: dict[tuple, str] = {}

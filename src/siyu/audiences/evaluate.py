@@ -85,8 +85,10 @@ def _prepare(ws: Workspace, tree: Any, as_of: dt.date | str | None) -> tuple[dic
     canon = validate(tree)
     t = default_as_of(ws, as_of)
 
-    def bind_source(model: str) -> tuple[str, dict[str, Any]]:
-        return load_model(model).sql, bind(ws, model, as_of=t)
+    def bind_source(source: Any) -> tuple[str, dict[str, Any]]:
+        if callable(source):
+            return source(ws, t)
+        return load_model(source).sql, bind(ws, source, as_of=t)
 
     return canon, t, compile_tree(canon, t, bind_source=bind_source)
 

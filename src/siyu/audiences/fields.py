@@ -8,7 +8,10 @@ and the *source* of that column:
   for the workspace's life;
 - any other name — a named SQL model with one row per user at ``$as_of`` (columns ``user_id`` and the
   field's column), joined when a tree uses the field. Later capabilities (consent, loyalty tiers, attribution
-  sources) add fields this way with :func:`register_field`, without editing the compiler.
+  sources) add fields this way with :func:`register_field`, without editing the compiler;
+- a callable ``source(ws, as_of) -> (sql, params)`` giving such a query (for plugins, whose SQL does not live in
+  siyu's packages). Its parameters must not start with ``a``, ``e``, ``o`` or ``s`` followed by a digit (the
+  compiler's own names).
 
 Rules: ``docs/audiences.md`` §Fields.
 """
@@ -47,8 +50,8 @@ class AudienceField:
         ``enum``, ``string``, ``boolean``, ``number``, ``date`` or ``tags`` (see :data:`KIND_OPS`).
     doc : str
         One line for the docs and ``siyu audience fields``.
-    source : str
-        ``profile`` or the name of a per-user SQL model (see module docstring).
+    source : str or callable
+        ``profile``, the name of a per-user SQL model, or a callable returning one (see module docstring).
     column : str or None
         The source's column (default: ``name``).
     labels : callable or None
@@ -59,7 +62,7 @@ class AudienceField:
     name: str
     kind: str
     doc: str
-    source: str = "profile"
+    source: str | Callable[[Any, Any], tuple[str, dict[str, Any]]] = "profile"
     column: str | None = None
     labels: Callable[[], dict[str, tuple[str, str]]] | None = None
 
