@@ -36,8 +36,14 @@ def test_demo_prints_the_summary_and_writes_the_report(tmp_path):
     res = run_cli("-w", str(ws), "demo", "--users", "3000")
     assert res.returncode == 0, res.stderr
     out = res.stdout
-    for words in ("Store summary", "店铺概览", "客单价", "Repeat-buyer share", "report.html"):
+    for words in ("Store summary", "店铺概览", "客单价", "Repeat-buyer share", "report.html", "Saved audiences"):
         assert words in out, words
+    from siyu.pipeline.demo import DEMO_AUDIENCES
+
+    saved = json.loads(run_cli("-w", str(ws), "audience", "list", "--format", "json").stdout)
+    assert [r["name"] for r in saved] == sorted(DEMO_AUDIENCES) and all(r["last_members"] > 0 for r in saved)
+    for r in saved:  # the demo's table prints each audience with its size
+        assert any(r["name"] in line and f"{r['last_members']:,}" in line for line in out.splitlines()), r
     report = ws / "report.html"
     assert report.exists() and report.stat().st_size > 1_000_000  # plotly.js is inlined
     # a second demo run on the same workspace is idempotent

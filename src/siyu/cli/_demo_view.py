@@ -34,6 +34,7 @@ def print_demo(console: Console, res: dict[str, Any]) -> None:
                   numeric=(False, False, True, True), title="渠道 Top channels by GMV")
     show(loads, kpis, ch, out=console)
     _print_assets(console, res["snapshot"])
+    _print_audiences(console, res["snapshot"].get("audiences") or [])
     console.print(Panel(f"报告 Report: [bold]{escape(str(res['report']))}[/]\n工作区 Workspace: "
                         f"{escape(str(res['workspace']))}", title="siyu demo", border_style="green"))
 
@@ -75,6 +76,18 @@ def _print_assets(console: Console, a: dict[str, Any]) -> None:
                   title=f"GROW 增长拆解 {g['from']} → {g['as_of']} ({g['period_days']}-day periods)"), out=console)
     console.print(f"G {GROW_LABELS['G'][0]} · R {GROW_LABELS['R'][0]} · O {GROW_LABELS['O'][0]}")
     _print_gain(console, a)
+
+
+def _print_audiences(console: Console, rows: list[dict[str, Any]]) -> None:
+    """The saved audiences: size, share of all users, and the AIPL stages of their members."""
+    if not rows:
+        return
+    show(RowTable(("人群 audience", "人数 users", "占比 share", "A / I / P / L", "条件 query"),
+                  [(r["name"], f"{r['count']:,}", fmt_value(r["count"] / r["universe"] if r["universe"] else None,
+                                                            "share"),
+                    " / ".join(f"{r['mix']['aipl'].get(k, 0):,}" for k in ("A", "I", "P", "L")), r["query"])
+                   for r in rows], numeric=(False, True, True, True, False),
+                  title="人群圈选 Saved audiences (siyu audience list)"), out=console)
 
 
 def _print_gain(console: Console, a: dict[str, Any]) -> None:
