@@ -94,8 +94,19 @@ def explain(ctx: typer.Context, user_id: Annotated[str, typer.Argument(help="The
     res = audiences.explain(ws, user_id, _tree(ws, where, query, audience), as_of)
     if fmt is Fmt.json:
         return emit(res, fmt)
-    rows = [{"path": c["path"], "condition": audiences.to_text(c["condition"]), "value": c["value"],
-             "pass": "✓" if c["pass"] else "✗"} for c in res["conditions"]]
+    from siyu.audiences.fields import FIELDS, field_labels
+    from siyu.cli._render import bilingual
+
+    def shown(cond: dict[str, Any], value: Any) -> Any:
+        labels = field_labels(FIELDS[cond["field"]]) if cond.get("field") in FIELDS else {}
+        if value not in labels:
+            return value
+        zh, en = labels[value]
+        return bilingual(zh, en, code=None if value.lower() == en.lower() else value)
+
+    rows = [{"path": c["path"], "condition": audiences.to_text(c["condition"]),
+             "value": shown(c["condition"], c["value"]), "pass": "✓" if c["pass"] else "✗"}
+            for c in res["conditions"]]
     verdict = "是成员 member" if res["member"] else "不是成员 not a member"
     emit(rows, fmt, title=f"{user_id} as of {res['as_of']}: {verdict}",
          headers={"path": "位置 Path", "condition": "条件 Condition", "value": "用户取值 User's value",
