@@ -28,6 +28,7 @@ def audiences_section(snap: dict[str, Any]) -> Section | None:
                      for s in ("A", "I", "P", "L", "none")])
     fig.update_layout(title="人群构成 Saved audiences: members by AIPL stage", barmode="stack",
                       xaxis={"tickformat": ".0%", "title": "占人群 share of the audience"},
+                      yaxis={"autorange": "reversed"},  # top to bottom in the order of the table below
                       height=160 + 70 * len(rows), legend={"traceorder": "normal"})
     pools = POOL_LABELS["customer"]
     head = ("<tr><th>人群 Audience</th><th>人数 Members</th><th>占全部用户 Share of users</th>"
