@@ -219,6 +219,8 @@ def test_the_profile_is_reused_until_the_data_change(ws, tmp_path):
     assert _PROFILES[ws.engine][T][1] > gen
     ws.forget("newbie")
     assert m(ws, "city_tier = 一线") == {"edge"}
+    ws.close()                                  # the session's tables go with the connection
+    assert m(ws, "city_tier = 一线") == {"edge"}
 
 
 def test_a_capability_adds_a_field_through_the_registry(ws):

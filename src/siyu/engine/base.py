@@ -34,6 +34,9 @@ class Engine(Protocol):
 
     name: str
     capabilities: frozenset[str]
+    #: a counter bumped whenever stored data change (a write) or the session's temporary tables go (close);
+    #: caches of derived session tables (the audience profile) are valid only for the generation they were built at
+    generation: int
 
     def query(self, sql: str, params: dict | list | None = None) -> Any:
         """Run a read query; a :class:`pyarrow.Table`."""

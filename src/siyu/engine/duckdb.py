@@ -80,7 +80,7 @@ class DuckDBEngine:
         self.read_only = read_only
         self._conn: Any = None
         self._lock = threading.RLock()
-        #: bumped after every write: caches of derived tables (audience profiles) compare it
+        #: bumped after every write and on close: caches of derived tables (audience profiles) compare it
         self.generation = 0
 
     @classmethod
@@ -132,3 +132,4 @@ class DuckDBEngine:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+                self.generation += 1  # session tables are gone: caches built on them are stale

@@ -220,6 +220,8 @@ class SparkEngine:
             raise ConfigError("the spark engine needs the contract tables' location: --data DIR, "
                               "[engine.spark] data or SIYU_DATA")
         self.data = str(data)
+        #: bumped when the session's temporary views are dropped (close): caches compare it
+        self.generation = 0
         self.master = master or "local[*]"
         self.conf = dict(conf or {})
         self.tz = tz
@@ -411,3 +413,4 @@ class SparkEngine:
                         if t.isTemporary:
                             self._session.catalog.dropTempView(t.name)
             self._session = None
+            self.generation += 1  # session tables are gone: caches built on them are stale
