@@ -168,13 +168,33 @@ class EngineSettings(_Strict):
     spark: SparkSettings = Field(default_factory=SparkSettings)
 
 
+class ServerSettings(_Strict):
+    """The HTTP API and console (docs/server.md); read from the tenant root's ``siyu.toml`` when it has one."""
+
+    rate_limit: str = Field("1000/minute", description="Requests per API key, e.g. '1000/minute' or '20/second'; "
+                                                       "more are refused with 429 and Retry-After.")
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate(cls, v: str) -> str:
+        from limits import parse
+
+        try:
+            parse(v)
+        except ValueError:
+            raise ValueError(f"not a rate limit like '1000/minute': {v!r}") from None
+        return v
+
+
 class SiyuConfig(_Strict):
-    """The whole configuration: ``[workspace]``, ``[model]``, ``[gain]`` and ``[engine]`` sections of ``siyu.toml``."""
+    """The whole configuration: ``[workspace]``, ``[model]``, ``[gain]``, ``[engine]`` and ``[server]`` sections of
+    ``siyu.toml``."""
 
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     model: ModelConfig = Field(default_factory=ModelConfig)
     gain: GainConfig = Field(default_factory=GainConfig)
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
 
 def iter_settings() -> list[tuple[str, str, object, object]]:

@@ -1,0 +1,1 @@
+"""HTTP routes, one module per capability (each exposes ``router``, named in the registry's ``routes``)."""

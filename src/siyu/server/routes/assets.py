@@ -1,0 +1,54 @@
+"""Routes of the customer assets: AIPL, FAST, pools, UCMV, RFM (the summaries ``siyu aipl`` … print)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from siyu.server.app import Access, access, plain
+
+router = APIRouter()
+
+
+@router.get("/aipl")
+def aipl(as_of: str | None = None, from_: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+    """AIPL counts and mix at ``as_of``; with ``from_``, the transitions since that date."""
+    from siyu import assets
+
+    out = assets.aipl_summary(a.ws, as_of)
+    if from_:
+        out["transitions"] = assets.aipl_transitions(a.ws, from_, out["as_of"])
+    return plain(out)
+
+
+@router.get("/fast")
+def fast(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+    """FAST with period-over-period and year-over-year change."""
+    from siyu import assets
+
+    return plain(assets.fast(a.ws, as_of))
+
+
+@router.get("/pools")
+def pools(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+    """Fan, member and customer pools at ``as_of``."""
+    from siyu import assets
+
+    return plain(assets.pool_summary(a.ws, as_of))
+
+
+@router.get("/ucmv")
+def ucmv(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+    """UCMV stages at ``as_of``."""
+    from siyu import assets
+
+    return plain(assets.ucmv_summary(a.ws, as_of))
+
+
+@router.get("/rfm")
+def rfm(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+    """RFM segments at ``as_of``."""
+    from siyu import assets
+
+    return plain(assets.rfm_summary(a.ws, as_of))

@@ -1,0 +1,75 @@
+"""Routes of the data capability: store summary, tables, ingest (a job), one user's profile (masked)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, File, UploadFile
+
+from siyu.server.app import Access, access, plain
+
+router = APIRouter()
+
+
+@router.get("/summary")
+def summary(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+    """Store KPIs, daily and monthly GMV and the channel mix at ``as_of`` (``siyu summary``)."""
+    from siyu.metrics import store_summary
+
+    return plain(store_summary(a.ws, as_of))
+
+
+@router.get("/tables")
+def tables(a: Access = access("read")) -> dict[str, Any]:
+    """Rows and date range of every contract table (``siyu tables``)."""
+    return plain(a.ws.tables())
+
+
+@router.post("/ingest/{table}", status_code=202)
+def ingest(table: str, file: UploadFile = File(...), encoding: str = "utf-8",
+           a: Access = access("write")) -> dict[str, Any]:
+    """Validate and load an uploaded file (CSV, Parquet, JSON Lines by its name) into contract ``table`` as a job:
+    the answer is the job (``GET /jobs/{id}``); the load is one transaction, and a bad file changes nothing."""
+    from siyu.contract.schema import get_table
+    from siyu.engine.io import format_of
+
+    get_table(table)
+    name = Path(file.filename or "upload.csv").name
+    format_of(name)  # an unknown extension is refused before anything is stored
+    tmp = Path(tempfile.mkdtemp(prefix="siyu-upload-"))
+    path = tmp / name
+    with path.open("wb") as out:
+        shutil.copyfileobj(file.file, out)
+    ws = a.ws
+
+    def run(progress: Any) -> dict[str, Any]:
+        try:
+            progress(f"ingest {table}", 0.0)
+            return plain(ws.ingest(table, path, encoding=encoding).as_dict() | {"file": name})
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    return plain(a.server.jobs.submit(a.tenant, f"ingest {table}", run))
+
+
+@router.get("/users/{user_id}")
+def user(user_id: str, a: Access = access("read")) -> dict[str, Any]:
+    """One user's profile row; the phone is masked (``138****1234``) unless the key has the ``unmask`` scope."""
+    from siyu._exceptions import WorkspaceError
+
+    rows = a.ws.model("user_profile", user_id=user_id).to_pylist()
+    if not rows:
+        raise WorkspaceError(f"no user {user_id!r} in the users table")
+    row = rows[0]
+    enc = row.pop("phone_enc")
+    if "unmask" in a.key.scopes and enc is not None:
+        from siyu.contract.privacy import decrypt, load_or_create_key
+
+        row["phone"] = decrypt(load_or_create_key(a.ws.path), enc)
+    else:
+        row["phone"] = row["phone_masked"]
+    row.pop("phone_masked")
+    return plain(row)

@@ -1,0 +1,29 @@
+"""Routes of customer-value health: GAIN with its diagnosis, LINK+."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from siyu.server.app import Access, access, plain
+
+router = APIRouter()
+
+
+@router.get("/gain")
+def gain(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+    """GAIN: the 12 indicators, dimension and total scores, trend, and the diagnosis (``siyu gain``)."""
+    from siyu.health.gain import diagnose
+    from siyu.health.gain import gain as run_gain
+
+    res = run_gain(a.ws, as_of)
+    return plain({**res, "diagnosis": diagnose(a.ws, res)})
+
+
+@router.get("/link")
+def link(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+    """LINK+: Lead → Interlock → Engage → Keep and the relationship multiples (``siyu link``)."""
+    from siyu.health.linkplus import link_plus
+
+    return plain(link_plus(a.ws, as_of))
