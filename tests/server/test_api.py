@@ -252,3 +252,42 @@ def test_the_rate_limit_setting_is_read_from_the_root(root, tmp_path):
             create_app(base_root)
     finally:
         (base_root / "siyu.toml").unlink()
+
+
+def test_siyu_serve_runs_the_current_workspace_as_its_only_tenant(tmp_path):
+    """``siyu serve`` as a merchant runs it: the default root is the workspace's parent, that workspace alone."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import free_port
+
+    ws = tmp_path / "shop"
+    (tmp_path / "other").mkdir()
+    assert run_cli("-w", str(ws), "init").returncode == 0
+    assert run_cli("-w", str(tmp_path / "other"), "init").returncode == 0
+    key = run_cli("-w", str(ws), "keys", "create", "--tenant", "shop").stdout.strip()
+    other = run_cli("keys", "create", "--root", str(tmp_path), "--tenant", "other").stdout.strip()
+    port = free_port()
+    env = {**os.environ, "SIYU_WORKSPACE": str(ws)}
+    proc = subprocess.Popen([sys.executable, "-m", "siyu", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/api/v1"
+        deadline = time.time() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.time() > deadline or proc.poll() is not None:
+                    raise AssertionError(proc.stderr.read() if proc.poll() is not None else "serve did not start")
+                time.sleep(0.2)
+        r = httpx.get(f"{url}/shop/tables", headers={"Authorization": f"Bearer {key}"})
+        assert r.status_code == 200 and r.json()["orders"]["rows"] == 0
+        # the sibling workspace is not served without --root, even with its own key
+        assert httpx.get(f"{url}/other/tables", headers={"Authorization": f"Bearer {other}"}).status_code == 404
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert "tenants: shop" in err.replace("\n", " ") and key not in err
