@@ -193,6 +193,14 @@ def test_ingest_is_a_job_and_a_bad_file_changes_nothing(api):
                 ).status_code == 400
 
 
+def test_a_snapshot_is_a_job_with_progress(api):
+    r = call(api, "POST", "a_read", "/a/snapshot")
+    assert r.status_code == 202 and r.json()["status"] in ("queued", "running")
+    job = _wait(api, r.json()["id"])
+    assert job["status"] == "done" and job["progress"] == 1.0, job.get("error")
+    assert {"summary", "aipl", "gain", "audiences"} <= set(job["result"])
+
+
 def _wait(api, jid, tenant="a", key="a_read"):
     deadline = time.time() + 120
     while time.time() < deadline:

@@ -73,3 +73,18 @@ def user(user_id: str, a: Access = access("read")) -> dict[str, Any]:
         row["phone"] = row["phone_masked"]
     row.pop("phone_masked")
     return plain(row)
+
+
+@router.post("/snapshot", status_code=202)
+def snapshot(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+    """Every capability's results at ``as_of`` (what the report shows), computed as a job with progress: at a
+    million users this takes longer than a request should wait. The job's ``result`` is the snapshot."""
+    from siyu.pipeline.snapshot import compute_snapshot
+
+    ws = a.ws
+
+    def run(progress: Any) -> Any:
+        snap = compute_snapshot(ws, as_of, progress=progress)
+        return plain({k: v for k, v in snap.items() if k != "clv_predictions"})  # per-customer rows stay out
+
+    return plain(a.server.jobs.submit(a.tenant, "snapshot", run))
