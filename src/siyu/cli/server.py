@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,7 +12,7 @@ from siyu.cli._common import Fmt, FormatOpt, emit, err, note
 keys_app = typer.Typer(help="API keys of the server: created once and shown once, stored as hashes, one tenant each.",
                        no_args_is_help=True)
 
-Root = Annotated[Optional[Path], typer.Option(
+Root = Annotated[Path | None, typer.Option(
     "--root", help="Directory of the tenants (one workspace each). \\[default: the current workspace's parent, with "
                    "that workspace as the only tenant]")]
 
@@ -31,7 +31,7 @@ def serve(ctx: typer.Context, root: Root = None,
           host: Annotated[str, typer.Option(help="Address to listen on (behind a reverse proxy: 127.0.0.1).")]
           = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-          rate_limit: Annotated[Optional[str], typer.Option(
+          rate_limit: Annotated[str | None, typer.Option(
               "--rate-limit", help="Requests per key, e.g. 1000/minute. \\[default: \\[server] rate_limit]")] = None
           ) -> None:
     """Serve the HTTP API (and console) of the tenants under --root with uvicorn."""

@@ -16,7 +16,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,7 +27,7 @@ from siyu.server.jobs import Jobs
 from siyu.server.keys import ApiKey, KeyStore
 from siyu.server.tenants import Tenants
 
-__all__ = ["Access", "access", "create_app", "plain"]
+__all__ = ["Access", "Read", "Send", "Write", "access", "create_app", "plain"]
 
 log = logging.getLogger("siyu.server")
 API = "/api/v1"
@@ -115,6 +115,12 @@ def access(scope: str = "read") -> Any:
         return Access(tenant, key, srv)
 
     return Depends(dep)
+
+
+#: route parameters of an authenticated request needing each scope: ``def route(a: Read): …``
+Read = Annotated[Access, access("read")]
+Write = Annotated[Access, access("write")]
+Send = Annotated[Access, access("send")]
 
 
 def create_app(root: str | Path, *, only: list[str] | None = None, rate_limit: str | None = None) -> FastAPI:

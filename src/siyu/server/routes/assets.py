@@ -6,13 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from siyu.server.app import Access, access, plain
+from siyu.server.app import Read, plain
 
 router = APIRouter()
 
 
 @router.get("/aipl")
-def aipl(as_of: str | None = None, from_: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+def aipl(a: Read, as_of: str | None = None, from_: str | None = None) -> dict[str, Any]:
     """AIPL counts and mix at ``as_of``; with ``from_``, the transitions since that date."""
     from siyu import assets
 
@@ -23,7 +23,7 @@ def aipl(as_of: str | None = None, from_: str | None = None, a: Access = access(
 
 
 @router.get("/fast")
-def fast(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+def fast(a: Read, as_of: str | None = None) -> dict[str, Any]:
     """FAST with period-over-period and year-over-year change."""
     from siyu import assets
 
@@ -31,7 +31,7 @@ def fast(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]
 
 
 @router.get("/pools")
-def pools(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+def pools(a: Read, as_of: str | None = None) -> dict[str, Any]:
     """Fan, member and customer pools at ``as_of``."""
     from siyu import assets
 
@@ -39,7 +39,7 @@ def pools(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any
 
 
 @router.get("/ucmv")
-def ucmv(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+def ucmv(a: Read, as_of: str | None = None) -> dict[str, Any]:
     """UCMV stages at ``as_of``."""
     from siyu import assets
 
@@ -47,7 +47,7 @@ def ucmv(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]
 
 
 @router.get("/rfm")
-def rfm(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+def rfm(a: Read, as_of: str | None = None) -> dict[str, Any]:
     """RFM segments at ``as_of``."""
     from siyu import assets
 

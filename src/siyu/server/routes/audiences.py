@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from siyu.server.app import Access, access, plain
+from siyu.server.app import Access, Read, Send, Write, plain
 
 router = APIRouter()
 
@@ -74,7 +74,7 @@ def _tree(a: Access, q: AudienceQuery) -> dict[str, Any]:
 
 
 @router.post("/audiences/count", response_model=CountResult)
-def count(q: AudienceQuery, a: Access = access("read")) -> Any:
+def count(a: Read, q: AudienceQuery) -> Any:
     """Members of the audience at ``as_of`` with the AIPL / pool mix of the result (the console's live count)."""
     from siyu import audiences
 
@@ -85,7 +85,7 @@ def count(q: AudienceQuery, a: Access = access("read")) -> Any:
 
 
 @router.post("/audiences/members", response_model=MembersResult)
-def members(q: MembersQuery, a: Access = access("read")) -> Any:
+def members(a: Read, q: MembersQuery) -> Any:
     """The member ids at ``as_of``, sorted, one page (``offset``, ``limit``) at a time."""
     from siyu import audiences
     from siyu.engine.dates import default_as_of
@@ -97,7 +97,7 @@ def members(q: MembersQuery, a: Access = access("read")) -> Any:
 
 
 @router.post("/audiences/explain", response_model=ExplainResult)
-def explain(q: ExplainQuery, a: Access = access("read")) -> Any:
+def explain(a: Read, q: ExplainQuery) -> Any:
     """Why ``user_id`` is or is not a member: every condition with the user's value and whether it held."""
     from siyu import audiences
 
@@ -105,7 +105,7 @@ def explain(q: ExplainQuery, a: Access = access("read")) -> Any:
 
 
 @router.get("/audiences")
-def saved(a: Access = access("read")) -> list[dict[str, Any]]:
+def saved(a: Read) -> list[dict[str, Any]]:
     """The saved audiences with their latest snapshot."""
     from siyu import audiences
 
@@ -113,7 +113,7 @@ def saved(a: Access = access("read")) -> list[dict[str, Any]]:
 
 
 @router.get("/audiences/{name}")
-def show(name: str, a: Access = access("read")) -> dict[str, Any]:
+def show(a: Read, name: str) -> dict[str, Any]:
     """A saved audience: its definition and its membership snapshots."""
     from siyu import audiences
 
@@ -121,7 +121,7 @@ def show(name: str, a: Access = access("read")) -> dict[str, Any]:
 
 
 @router.put("/audiences/{name}")
-def save(name: str, body: SaveRequest, a: Access = access("write")) -> dict[str, Any]:
+def save(a: Write, name: str, body: SaveRequest) -> dict[str, Any]:
     """Save (or replace) audience ``name`` and snapshot its members at ``as_of``."""
     from siyu import audiences
 
@@ -130,7 +130,7 @@ def save(name: str, body: SaveRequest, a: Access = access("write")) -> dict[str,
 
 
 @router.post("/audiences/{name}/export")
-def export(name: str, as_of: str | None = None, a: Access = access("send")) -> dict[str, Any]:
+def export(a: Send, name: str, as_of: str | None = None) -> dict[str, Any]:
     """Snapshot saved audience ``name`` at ``as_of`` and return its member ids (a 人群包 for a platform tool);
     only a key with the ``send`` scope may export."""
     from siyu import audiences

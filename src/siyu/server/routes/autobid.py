@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from siyu.server.app import Access, access, plain
+from siyu.server.app import Read, plain
 
 router = APIRouter()
 
@@ -22,7 +22,7 @@ class AdviseRequest(BaseModel):
 
 
 @router.post("/autobid/advise", status_code=202)
-def advise(body: AdviseRequest, a: Access = access("read")) -> dict[str, Any]:
+def advise(a: Read, body: AdviseRequest) -> dict[str, Any]:
     """Which target ROI to set: the volume–ROI curve and the recommendation (``siyu autobid advise``), as a job."""
     import math
 

@@ -6,13 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from siyu.server.app import Access, access, plain
+from siyu.server.app import Read, plain
 
 router = APIRouter()
 
 
 @router.get("/clv")
-def clv(a: Access = access("read")) -> dict[str, Any]:
+def clv(a: Read) -> dict[str, Any]:
     """Totals of the stored predictions (``siyu clv predict``): customers, predicted CLV total and mean, mean
     P(alive); ``{"stored": false}`` before any prediction."""
     from siyu.clv.runs import prediction_summary, stored_predictions

@@ -5,17 +5,17 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
 
-from siyu.server.app import Access, access, plain
+from siyu.server.app import Read, Write, plain
 
 router = APIRouter()
 
 
 @router.get("/summary")
-def summary(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+def summary(a: Read, as_of: str | None = None) -> dict[str, Any]:
     """Store KPIs, daily and monthly GMV and the channel mix at ``as_of`` (``siyu summary``)."""
     from siyu.metrics import store_summary
 
@@ -23,14 +23,13 @@ def summary(as_of: str | None = None, a: Access = access("read")) -> dict[str, A
 
 
 @router.get("/tables")
-def tables(a: Access = access("read")) -> dict[str, Any]:
+def tables(a: Read) -> dict[str, Any]:
     """Rows and date range of every contract table (``siyu tables``)."""
     return plain(a.ws.tables())
 
 
 @router.post("/ingest/{table}", status_code=202)
-def ingest(table: str, file: UploadFile = File(...), encoding: str = "utf-8",
-           a: Access = access("write")) -> dict[str, Any]:
+def ingest(a: Write, table: str, file: Annotated[UploadFile, File()], encoding: str = "utf-8") -> dict[str, Any]:
     """Validate and load an uploaded file (CSV, Parquet, JSON Lines by its name) into contract ``table`` as a job:
     the answer is the job (``GET /jobs/{id}``); the load is one transaction, and a bad file changes nothing."""
     from siyu.contract.schema import get_table
@@ -56,7 +55,7 @@ def ingest(table: str, file: UploadFile = File(...), encoding: str = "utf-8",
 
 
 @router.get("/users/{user_id}")
-def user(user_id: str, a: Access = access("read")) -> dict[str, Any]:
+def user(a: Read, user_id: str) -> dict[str, Any]:
     """One user's profile row; the phone is masked (``138****1234``) unless the key has the ``unmask`` scope."""
     from siyu._exceptions import WorkspaceError
 
@@ -76,7 +75,7 @@ def user(user_id: str, a: Access = access("read")) -> dict[str, Any]:
 
 
 @router.post("/snapshot", status_code=202)
-def snapshot(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+def snapshot(a: Read, as_of: str | None = None) -> dict[str, Any]:
     """Every capability's results at ``as_of`` (what the report shows), computed as a job with progress: at a
     million users this takes longer than a request should wait. The job's ``result`` is the snapshot."""
     from siyu.pipeline.snapshot import compute_snapshot

@@ -6,13 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from siyu.server.app import Access, access, plain
+from siyu.server.app import Read, plain
 
 router = APIRouter()
 
 
 @router.get("/gain")
-def gain(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+def gain(a: Read, as_of: str | None = None) -> dict[str, Any]:
     """GAIN: the 12 indicators, dimension and total scores, trend, and the diagnosis (``siyu gain``)."""
     from siyu.health.gain import diagnose
     from siyu.health.gain import gain as run_gain
@@ -22,7 +22,7 @@ def gain(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]
 
 
 @router.get("/link")
-def link(as_of: str | None = None, a: Access = access("read")) -> dict[str, Any]:
+def link(a: Read, as_of: str | None = None) -> dict[str, Any]:
     """LINK+: Lead → Interlock → Engage → Keep and the relationship multiples (``siyu link``)."""
     from siyu.health.linkplus import link_plus
 

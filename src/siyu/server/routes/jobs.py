@@ -6,13 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from siyu.server.app import Access, access
+from siyu.server.app import Read
 
 router = APIRouter(tags=["jobs"])
 
 
 @router.get("/jobs/{job_id}")
-def job(job_id: str, a: Access = access("read")) -> dict[str, Any]:
+def job(a: Read, job_id: str) -> dict[str, Any]:
     """A job of this tenant: ``status`` (queued, running, done, failed), ``progress`` 0–1, ``step``, ``result`` or
     ``error``."""
     from siyu.server.app import plain
