@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 from siyu._exceptions import SiyuError
 
@@ -27,7 +28,7 @@ class Jobs:
         """Run ``fn(progress)`` in the background; the job's public record."""
         jid = secrets.token_hex(8)
         job = {"id": jid, "tenant": tenant, "kind": kind, "status": "queued", "progress": 0.0, "step": "",
-               "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+               "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                "finished_at": None, "result": None, "error": None}
         with self._lock:
             self._jobs[jid] = job
@@ -49,7 +50,7 @@ class Jobs:
             except Exception as exc:  # noqa: BLE001 - a job reports what stopped it instead of dying silently
                 job.update(status="failed", error={"type": "InternalError", "message": type(exc).__name__,
                                                    "http_status": 500})
-            job["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            job["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
         self._pool.submit(run)
         return dict(job)

@@ -101,7 +101,7 @@ class KeyStore:
                 kid = secrets.token_hex(4)
             key = f"sk_{kid}_{secrets.token_urlsafe(32)}"
             rec = ApiKey(kid, name or f"key-{kid}", tenant, scopes_t,
-                         dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), None, _digest(key))
+                         dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), None, _digest(key))
             self._save({**keys, kid: rec})
         return key, rec
 
@@ -123,7 +123,7 @@ class KeyStore:
                 raise WorkspaceError(f"no API key {kid!r} in {self.path}")
             rec = keys[kid]
             if rec.revoked_at is None:
-                rec = ApiKey(**{**asdict(rec), "revoked_at": dt.datetime.now(dt.timezone.utc).isoformat(
+                rec = ApiKey(**{**asdict(rec), "revoked_at": dt.datetime.now(dt.UTC).isoformat(
                     timespec="seconds")})
                 self._save({**keys, kid: rec})
         return rec
