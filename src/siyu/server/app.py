@@ -59,6 +59,33 @@ def plain(v: Any) -> Any:
     return str(v)
 
 
+class ResultCache:
+    """Results of read routes, per tenant, route and parameters, valid for the engine generation they were computed
+    at: any write to the tenant (an ingest, a saved audience) makes them stale. Least recently used first out."""
+
+    def __init__(self, size: int = 512) -> None:
+        import collections
+        import threading
+
+        self.size = size
+        self._data: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: tuple, generation: int, fn: Any) -> Any:
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is not None and hit[0] == generation:
+                self._data.move_to_end(key)
+                return hit[1]
+        value = fn()
+        with self._lock:
+            self._data[key] = (generation, value)
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+        return value
+
+
 @dataclass
 class Server:
     """What every request reaches through ``request.app.state.server``."""
@@ -68,6 +95,7 @@ class Server:
     limiter: Any
     rate: Any
     jobs: Jobs
+    results: ResultCache
 
 
 @dataclass(frozen=True)
@@ -81,6 +109,14 @@ class Access:
     @property
     def ws(self) -> Any:
         return self.server.tenants.get(self.tenant)
+
+    def cached(self, route: str, params: Any, fn: Any) -> Any:
+        """``fn()`` (a JSON-ready result), computed once per tenant, route, parameters and data generation."""
+        import json
+
+        ws = self.ws
+        key = (self.tenant, route, json.dumps(params, sort_keys=True, default=str))
+        return self.server.results.get_or_compute(key, getattr(ws.engine, "generation", 0), fn)
 
 
 def _error(status: int, message: str, kind: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -138,7 +174,8 @@ def create_app(root: str | Path, *, only: list[str] | None = None, rate_limit: s
 
     tenants = Tenants(root, only)
     rate = parse(rate_limit or _configured_rate(tenants))
-    server = Server(tenants, KeyStore(tenants.root), MovingWindowRateLimiter(MemoryStorage()), rate, Jobs())
+    server = Server(tenants, KeyStore(tenants.root), MovingWindowRateLimiter(MemoryStorage()), rate, Jobs(),
+                    ResultCache())
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
         yield

@@ -16,10 +16,13 @@ def aipl(a: Read, as_of: str | None = None, from_: str | None = None) -> dict[st
     """AIPL counts and mix at ``as_of``; with ``from_``, the transitions since that date."""
     from siyu import assets
 
-    out = assets.aipl_summary(a.ws, as_of)
-    if from_:
-        out["transitions"] = assets.aipl_transitions(a.ws, from_, out["as_of"])
-    return plain(out)
+    def compute() -> dict[str, Any]:
+        out = assets.aipl_summary(a.ws, as_of)
+        if from_:
+            out["transitions"] = assets.aipl_transitions(a.ws, from_, out["as_of"])
+        return plain(out)
+
+    return a.cached("aipl", [as_of, from_], compute)
 
 
 @router.get("/fast")
@@ -27,7 +30,7 @@ def fast(a: Read, as_of: str | None = None) -> dict[str, Any]:
     """FAST with period-over-period and year-over-year change."""
     from siyu import assets
 
-    return plain(assets.fast(a.ws, as_of))
+    return a.cached("fast", [as_of], lambda: plain(assets.fast(a.ws, as_of)))
 
 
 @router.get("/pools")
@@ -35,7 +38,7 @@ def pools(a: Read, as_of: str | None = None) -> dict[str, Any]:
     """Fan, member and customer pools at ``as_of``."""
     from siyu import assets
 
-    return plain(assets.pool_summary(a.ws, as_of))
+    return a.cached("pools", [as_of], lambda: plain(assets.pool_summary(a.ws, as_of)))
 
 
 @router.get("/ucmv")
@@ -43,7 +46,7 @@ def ucmv(a: Read, as_of: str | None = None) -> dict[str, Any]:
     """UCMV stages at ``as_of``."""
     from siyu import assets
 
-    return plain(assets.ucmv_summary(a.ws, as_of))
+    return a.cached("ucmv", [as_of], lambda: plain(assets.ucmv_summary(a.ws, as_of)))
 
 
 @router.get("/rfm")
@@ -51,4 +54,4 @@ def rfm(a: Read, as_of: str | None = None) -> dict[str, Any]:
     """RFM segments at ``as_of``."""
     from siyu import assets
 
-    return plain(assets.rfm_summary(a.ws, as_of))
+    return a.cached("rfm", [as_of], lambda: plain(assets.rfm_summary(a.ws, as_of)))

@@ -79,9 +79,13 @@ def count(a: Read, q: AudienceQuery) -> Any:
     from siyu import audiences
 
     tree = _tree(a, q)
-    res = audiences.count(a.ws, tree, q.as_of)
-    return plain(res | {"mix": audiences.mix(a.ws, tree, res["as_of"]), "tree": tree,
-                        "query": audiences.to_text(tree)})
+
+    def compute() -> dict[str, Any]:
+        res = audiences.count(a.ws, tree, q.as_of)
+        return plain(res | {"mix": audiences.mix(a.ws, tree, res["as_of"]), "tree": tree,
+                            "query": audiences.to_text(tree)})
+
+    return a.cached("audiences/count", [tree, q.as_of], compute)
 
 
 @router.post("/audiences/members", response_model=MembersResult)

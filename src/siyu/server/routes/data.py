@@ -19,13 +19,13 @@ def summary(a: Read, as_of: str | None = None) -> dict[str, Any]:
     """Store KPIs, daily and monthly GMV and the channel mix at ``as_of`` (``siyu summary``)."""
     from siyu.metrics import store_summary
 
-    return plain(store_summary(a.ws, as_of))
+    return a.cached("summary", [as_of], lambda: plain(store_summary(a.ws, as_of)))
 
 
 @router.get("/tables")
 def tables(a: Read) -> dict[str, Any]:
     """Rows and date range of every contract table (``siyu tables``)."""
-    return plain(a.ws.tables())
+    return a.cached("tables", [], lambda: plain(a.ws.tables()))
 
 
 @router.post("/ingest/{table}", status_code=202)

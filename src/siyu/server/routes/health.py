@@ -17,8 +17,11 @@ def gain(a: Read, as_of: str | None = None) -> dict[str, Any]:
     from siyu.health.gain import diagnose
     from siyu.health.gain import gain as run_gain
 
-    res = run_gain(a.ws, as_of)
-    return plain({**res, "diagnosis": diagnose(a.ws, res)})
+    def compute() -> dict[str, Any]:
+        res = run_gain(a.ws, as_of)
+        return plain({**res, "diagnosis": diagnose(a.ws, res)})
+
+    return a.cached("gain", [as_of], compute)
 
 
 @router.get("/link")
@@ -26,4 +29,4 @@ def link(a: Read, as_of: str | None = None) -> dict[str, Any]:
     """LINK+: Lead → Interlock → Engage → Keep and the relationship multiples (``siyu link``)."""
     from siyu.health.linkplus import link_plus
 
-    return plain(link_plus(a.ws, as_of))
+    return a.cached("link", [as_of], lambda: plain(link_plus(a.ws, as_of)))
