@@ -39,9 +39,15 @@ def register_section(name: str, position: int) -> Callable[[SectionFn], SectionF
 
 
 def figure_html(fig: Any, div_id: str) -> str:
-    """A plotly figure as an HTML fragment (plotly.js itself is inlined once by the page)."""
-    fig.update_layout(template="plotly_white", margin=dict(l=40, r=20, t=50, b=40), height=360,
-                      font=dict(family="Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"))
+    """A plotly figure as an HTML fragment (plotly.js itself is inlined once by the page).
+
+    The figures of :mod:`siyu.report.charts` carry their own size and margins; a figure without them gets the
+    defaults here (a height or margin the figure sets is kept).
+    """
+    lay = fig.layout
+    margin = {k: v for k, v in {"l": 40, "r": 20, "t": 50, "b": 40}.items() if getattr(lay.margin, k) is None}
+    fig.update_layout(template="plotly_white", margin=margin, height=lay.height or 360,
+                      font={"family": "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"})
     return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
                        config={"displaylogo": False, "responsive": True})
 
