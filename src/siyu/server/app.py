@@ -226,6 +226,7 @@ def create_app(root: str | Path, *, only: list[str] | None = None, rate_limit: s
     for cap in capabilities():
         if cap.routes:
             app.include_router(load(cap.routes), prefix=f"{API}/{{tenant}}", tags=[cap.name])
+    app.include_router(load("siyu.server.console:router"))
     return app
 
 
