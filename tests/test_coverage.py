@@ -273,6 +273,8 @@ def test_report_gain_trend_draws_gaps_not_zeros(gain_ws, gain_trend):
     y = json.loads(trace[trace.index('"y":[') + 4:trace.index("]", trace.index('"y":[')) + 1])
     assert y[0] is None and y[1] is None and y[-2] is None and y[-1] is None   # gaps, not 0
     assert all(v is not None and v > 0 for v in y[2:-2])
-    assert '"connectgaps":false' in trace
+    # the whole trace object: from the end of the previous trace to the end of this one
+    whole = html[html.rindex('"type":"scatter"', 0, start):html.index('"type":"scatter"', start)]
+    assert '"connectgaps":false' in whole
     assert "id='gain-trend-gaps'" in html and "no reach_log after 2024-10-24" in html
     assert "id='gain-not-comparable'" in html

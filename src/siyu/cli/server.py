@@ -47,7 +47,8 @@ def serve(ctx: typer.Context, root: Root = None,
     if not names:
         err.print(f"warning: no tenant (workspace) under {base}", highlight=False)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    err.print(f"siyu API on http://{host}:{port}/api/v1 · docs http://{host}:{port}/docs · tenants: "
+    err.print(f"siyu console http://{host}:{port}/console · API http://{host}:{port}/api/v1 · docs "
+              f"http://{host}:{port}/docs · tenants: "
               f"{', '.join(names) or '-'} · keys: {app.state.server.keys.path}", highlight=False)
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
 

@@ -234,7 +234,7 @@ def _route(request: Request) -> str:
     """The matched route template (``/api/v1/{tenant}/aipl``), never the raw path or query (no personal data)."""
     route = request.scope.get("route")
     path = getattr(route, "path_format", None) or getattr(route, "path", None)
-    if path and not path.startswith(API):
+    if path and not path.startswith((API, "/console")):
         path = f"{API}/{{tenant}}{path}"  # a capability's router, included under the tenant prefix
     return path or "(unmatched)"
 

@@ -17,10 +17,12 @@ from siyu._exceptions import WorkspaceError
 if TYPE_CHECKING:
     from siyu.workspace import Workspace
 
-__all__ = ["TENANT_RULE", "Tenants"]
+__all__ = ["RESERVED", "TENANT_RULE", "Tenants"]
 
 #: a tenant name: a directory name of letters, digits, ``_ . -`` (no path separators, no leading dot)
 TENANT_RULE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$")
+#: names the console's own routes use (``/console/login``): a workspace so named is not served
+RESERVED = frozenset({"login", "logout", "static", "health"})
 
 
 class Tenants:
@@ -39,7 +41,7 @@ class Tenants:
         if not self.root.is_dir():
             return []
         out = [p.name for p in self.root.iterdir()
-               if p.is_dir() and TENANT_RULE.match(p.name) and (p / DB_FILE).is_file()]
+               if p.is_dir() and TENANT_RULE.match(p.name) and p.name not in RESERVED and (p / DB_FILE).is_file()]
         return sorted(n for n in out if self.only is None or n in self.only)
 
     def get(self, name: str) -> Workspace:
@@ -52,7 +54,7 @@ class Tenants:
         """
         from siyu.workspace import DB_FILE, Workspace
 
-        if not TENANT_RULE.match(name or "") or (self.only is not None and name not in self.only) \
+        if not TENANT_RULE.match(name or "") or name in RESERVED or (self.only is not None and name not in self.only) \
                 or not (self.root / name / DB_FILE).is_file():
             raise WorkspaceError(f"no tenant {name!r}")
         with self._lock:

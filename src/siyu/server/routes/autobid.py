@@ -14,7 +14,7 @@ router = APIRouter()
 
 class AdviseRequest(BaseModel):
     profile: Literal["hot", "normal", "new"] = Field("normal", description="Product strength: 爆品, normal, 新品.")
-    budget: float | None = Field(None, gt=0, description="Daily budget (¥); none: unlimited.")
+    budget: float | None = Field(None, gt=0, description="Budget of the simulated 7-day run (¥); none: unlimited.")
     goal: Literal["max_gmv", "max_profit"] = "max_gmv"
     roi_floor: float | None = Field(None, gt=0)
     margin: float | None = Field(None, gt=0, le=1)
