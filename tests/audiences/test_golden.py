@@ -242,3 +242,14 @@ def test_a_capability_adds_a_field_through_the_registry(ws):
         FIELDS.pop("follows_ever")
     with pytest.raises(ConfigError, match="unknown field"):
         A.parse("follows_ever >= 1")
+
+
+def test_a_profile_older_than_the_cached_ones_is_kept_while_it_is_used(ws):
+    """Going back in time: each new date is older than the cached ones and must not evict itself."""
+    from siyu.audiences.evaluate import _PROFILES, KEEP_PROFILES
+
+    for back in range(0, 5 * 30, 30):
+        t = T - dt.timedelta(days=back)
+        assert A.count(ws, A.parse("aipl is not null"), t)["universe"] >= 1
+        assert t in _PROFILES[ws.engine]
+    assert len(_PROFILES[ws.engine]) == KEEP_PROFILES

@@ -75,7 +75,8 @@ def _profile(ws: Workspace, conn: Any, t: dt.date) -> tuple[str, int, int]:
                 run(conn, f"DROP TABLE IF EXISTS {table}")
     cache[t] = (name, gen, arrow(conn, f"SELECT count(*) AS n FROM {name}").column("n")[0].as_py())
     drop = [d for d, (_, g, _) in cache.items() if g != gen]
-    drop += sorted(d for d in cache if d not in drop)[:-KEEP_PROFILES]
+    # keep the newest dates besides t, which is just built (and may be older than them)
+    drop += sorted(d for d in cache if d not in drop and d != t)[:-(KEEP_PROFILES - 1) or None]
     for d in drop:
         run(conn, f"DROP TABLE IF EXISTS {cache.pop(d)[0]}")
     return cache[t]

@@ -21,13 +21,15 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from siyu._exceptions import SiyuError
 from siyu.server.jobs import Jobs
 from siyu.server.keys import ApiKey, KeyStore
 from siyu.server.tenants import Tenants
 
-__all__ = ["Access", "Read", "Send", "Write", "access", "create_app", "plain"]
+__all__ = ["Access", "ErrorBody", "Job", "Read", "Send", "Write", "access", "create_app", "plain"]
 
 log = logging.getLogger("siyu.server")
 API = "/api/v1"
@@ -119,6 +121,40 @@ class Access:
         return self.server.results.get_or_compute(key, getattr(ws.engine, "generation", 0), fn)
 
 
+class ErrorDetail(BaseModel):
+    type: str = Field(..., description="The error class: ConfigError, ValidationError, NotFound, …")
+    message: str = Field(..., description="What went wrong, as the CLI says it.")
+
+
+class ErrorBody(BaseModel):
+    """The one shape of every error answer."""
+
+    error: ErrorDetail
+
+
+class Job(BaseModel):
+    """A long-running job (``GET /jobs/{id}``)."""
+
+    id: str
+    tenant: str
+    kind: str
+    status: str = Field(..., description="queued, running, done or failed")
+    progress: float = Field(..., ge=0, le=1)
+    step: str
+    created_at: str
+    finished_at: str | None = None
+    result: Any = None
+    error: dict[str, Any] | None = None
+
+
+#: the error answers every tenant route may give, for the OpenAPI document
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text} for code, text in (
+        (400, "a bad parameter, tree or date (ConfigError)"), (401, "no valid API key"),
+        (403, "the key lacks the scope"), (404, "no such tenant or object, or another tenant's"),
+        (422, "invalid data or request body"), (429, "the key's rate limit; see Retry-After"))}
+
+
 def _error(status: int, message: str, kind: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"type": kind, "message": message}}, status_code=status, headers=headers)
 
@@ -191,10 +227,10 @@ def create_app(root: str | Path, *, only: list[str] | None = None, rate_limit: s
     async def siyu_error(request: Request, exc: SiyuError) -> JSONResponse:
         return _error(exc.http_status, str(exc), type(exc).__name__)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        kinds = {401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
-                 429: "TooManyRequests"}
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's and Starlette's own (405, a bad multipart body)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kinds = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
+                 405: "MethodNotAllowed", 429: "TooManyRequests"}
         return _error(exc.status_code, str(exc.detail), kinds.get(exc.status_code, "HTTPError"),
                       getattr(exc, "headers", None))
 
@@ -222,10 +258,10 @@ def create_app(root: str | Path, *, only: list[str] | None = None, rate_limit: s
 
     from siyu.server.routes import jobs as job_routes
 
-    app.include_router(job_routes.router, prefix=f"{API}/{{tenant}}")
+    app.include_router(job_routes.router, prefix=f"{API}/{{tenant}}", responses=ERRORS)
     for cap in capabilities():
         if cap.routes:
-            app.include_router(load(cap.routes), prefix=f"{API}/{{tenant}}", tags=[cap.name])
+            app.include_router(load(cap.routes), prefix=f"{API}/{{tenant}}", tags=[cap.name], responses=ERRORS)
     app.include_router(load("siyu.server.console:router"))
     return app
 

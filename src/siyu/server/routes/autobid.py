@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from siyu.server.app import Read, plain
+from siyu.server.app import Job, Read, plain
 
 router = APIRouter()
 
@@ -21,7 +21,7 @@ class AdviseRequest(BaseModel):
     seeds: int = Field(3, ge=1, le=10)
 
 
-@router.post("/autobid/advise", status_code=202)
+@router.post("/autobid/advise", status_code=202, response_model=Job)
 def advise(a: Read, body: AdviseRequest) -> dict[str, Any]:
     """Which target ROI to set: the volume–ROI curve and the recommendation (``siyu autobid advise``), as a job."""
     import math

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
 
-from siyu.server.app import Read, Write, plain
+from siyu.server.app import Job, Read, Write, plain
 
 router = APIRouter()
 
@@ -28,7 +28,7 @@ def tables(a: Read) -> dict[str, Any]:
     return a.cached("tables", [], lambda: plain(a.ws.tables()))
 
 
-@router.post("/ingest/{table}", status_code=202)
+@router.post("/ingest/{table}", status_code=202, response_model=Job)
 def ingest(a: Write, table: str, file: Annotated[UploadFile, File()], encoding: str = "utf-8") -> dict[str, Any]:
     """Validate and load an uploaded file (CSV, Parquet, JSON Lines by its name) into contract ``table`` as a job:
     the answer is the job (``GET /jobs/{id}``); the load is one transaction, and a bad file changes nothing."""
@@ -74,7 +74,7 @@ def user(a: Read, user_id: str) -> dict[str, Any]:
     return plain(row)
 
 
-@router.post("/snapshot", status_code=202)
+@router.post("/snapshot", status_code=202, response_model=Job)
 def snapshot(a: Read, as_of: str | None = None) -> dict[str, Any]:
     """Every capability's results at ``as_of`` (what the report shows), computed as a job with progress: at a
     million users this takes longer than a request should wait. The job's ``result`` is the snapshot."""

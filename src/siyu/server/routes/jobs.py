@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from siyu.server.app import Read
+from siyu.server.app import Job, Read
 
 router = APIRouter(tags=["jobs"])
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", response_model=Job)
 def job(a: Read, job_id: str) -> dict[str, Any]:
     """A job of this tenant: ``status`` (queued, running, done, failed), ``progress`` 0–1, ``step``, ``result`` or
     ``error``."""
