@@ -299,3 +299,36 @@ def test_siyu_serve_runs_the_current_workspace_as_its_only_tenant(tmp_path):
         proc.terminate()
         _, err = proc.communicate(timeout=20)
     assert "tenants: shop" in err.replace("\n", " ") and key not in err
+    assert "had no API key" not in err  # shop had one already
+
+
+def test_siyu_serve_gives_a_tenant_without_keys_a_first_key(tmp_path):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from .conftest import free_port
+
+    ws = tmp_path / "fresh"
+    assert run_cli("-w", str(ws), "init").returncode == 0
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "siyu", "-w", str(ws), "serve", "--port", str(port)],
+                            env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/api/v1"
+        deadline = time.time() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.time() > deadline or proc.poll() is not None:
+                    raise AssertionError("serve did not start") from None
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    key = re.search(r"sk_[0-9a-f]{8}_\S+", err).group(0)
+    rec = KeyStore(tmp_path).verify(key)
+    assert rec is not None and rec.tenant == "fresh" and rec.scopes == ("read", "write")

@@ -34,7 +34,8 @@ def serve(ctx: typer.Context, root: Root = None,
           rate_limit: Annotated[str | None, typer.Option(
               "--rate-limit", help="Requests per key, e.g. 1000/minute. \\[default: \\[server] rate_limit]")] = None
           ) -> None:
-    """Serve the HTTP API (and console) of the tenants under --root with uvicorn."""
+    """Serve the HTTP API and the console of the tenants under --root with uvicorn (a tenant without any live key
+    gets one, printed once, so the console opens right after `siyu demo`)."""
     import logging
 
     import uvicorn
@@ -46,6 +47,12 @@ def serve(ctx: typer.Context, root: Root = None,
     names = app.state.server.tenants.names()
     if not names:
         err.print(f"warning: no tenant (workspace) under {base}", highlight=False)
+    keys = app.state.server.keys
+    for tenant in names:  # like Jupyter's token: a first key so the console opens right after `siyu demo`
+        if not any(k.tenant == tenant and k.revoked_at is None for k in keys.list()):
+            key, rec = keys.create(tenant, "read,write", "console (created by siyu serve)")
+            err.print(f"tenant {tenant} had no API key: created {rec.id} (read,write); sign in to the console with\n"
+                      f"  {key}\n(shown this once; `siyu keys revoke {rec.id}` to revoke it)", highlight=False)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     err.print(f"siyu console http://{host}:{port}/console · API http://{host}:{port}/api/v1 · docs "
               f"http://{host}:{port}/docs · tenants: "
