@@ -61,3 +61,11 @@ def live_server(app):
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def pytest_collection_modifyitems(items):
+    """The schema tests share one worker (their last test reads what the generated requests recorded); the marker
+    is set here because schemathesis's generated items do not carry the module's ``pytestmark``."""
+    for item in items:
+        if str(item.fspath).replace("\\", "/").endswith("tests/server/test_schema.py"):
+            item.add_marker(pytest.mark.xdist_group("server-schema"))
