@@ -36,8 +36,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import resource
 import shlex
 import shutil
@@ -163,30 +161,10 @@ def pandas_count(prof: Any, events: Any, orders: Any, t: dt.date) -> int:
 
 # -- report helpers -----------------------------------------------------------------------------------------------
 def machine(conn: Any) -> dict[str, str]:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "?"
-    try:
-        kb = int(next(ln for ln in Path("/proc/meminfo").read_text().splitlines()
-                      if ln.startswith("MemTotal")).split()[1])
-        ram = f"{kb / 1024**2:.1f} GiB"
-    except (OSError, StopIteration):
-        pass
-    versions = {}
-    for mod in ("duckdb", "pandas", "pyarrow", "numpy"):
-        try:
-            versions[mod] = __import__(mod).__version__
-        except ImportError:
-            versions[mod] = "not installed"
+    from machine import machine as base
+
     threads = conn.execute("SELECT current_setting('threads')").fetchall()[0][0]
-    return {"cpu": cpu, "cores": str(os.cpu_count()), "ram": ram, "python": platform.python_version(),
-            "os": f"{platform.system()} {platform.release()}", "threads": str(threads), **versions}
+    return {**base(("duckdb", "pandas", "pyarrow", "numpy")), "threads": str(threads)}
 
 
 def secs(v: float) -> str:

@@ -39,7 +39,6 @@ import asyncio
 import json
 import math
 import os
-import platform
 import shlex
 import shutil
 import signal
@@ -235,33 +234,13 @@ def stats(results: list[tuple[float, int | str]]) -> dict[str, Any]:
 
 # -- the report ---------------------------------------------------------------------------------------------------
 def machine() -> dict[str, str]:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "?"
-    try:
-        kb = int(next(ln for ln in Path("/proc/meminfo").read_text().splitlines()
-                      if ln.startswith("MemTotal")).split()[1])
-        ram = f"{kb / 1024**2:.1f} GiB"
-    except (OSError, StopIteration):
-        pass
-    versions = {}
-    for mod in ("fastapi", "uvicorn", "starlette", "httpx", "duckdb"):
-        try:
-            versions[mod] = __import__(mod).__version__
-        except ImportError:
-            versions[mod] = "not installed"
+    from machine import machine as base
+
     try:
         from siyu import __version__ as siyu_version
     except ImportError:
         siyu_version = "?"
-    return {"cpu": cpu, "cores": str(os.cpu_count()), "ram": ram, "python": platform.python_version(),
-            "os": f"{platform.system()} {platform.release()}", "siyu": siyu_version, **versions}
+    return {**base(("fastapi", "uvicorn", "starlette", "httpx", "duckdb")), "siyu": siyu_version}
 
 
 def ms(v: float) -> str:

@@ -31,7 +31,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -189,34 +188,14 @@ def lake_rows(lake: Path) -> dict[str, int]:
 
 
 def machine() -> dict[str, str]:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "?"
-    try:
-        kb = int(next(ln for ln in Path("/proc/meminfo").read_text().splitlines()
-                      if ln.startswith("MemTotal")).split()[1])
-        ram = f"{kb / 1024**2:.1f} GiB"
-    except (OSError, StopIteration):
-        pass
-    versions = {}
-    for mod in ("duckdb", "pyspark", "pyarrow"):
-        try:
-            versions[mod] = __import__(mod).__version__
-        except ImportError:
-            versions[mod] = "not installed"
+    from machine import machine as base
+
     try:
         res = subprocess.run(["java", "-version"], check=False, capture_output=True, text=True, timeout=30)
         java = res.stderr.splitlines()[0]
     except (OSError, IndexError, subprocess.SubprocessError):
         java = "?"
-    return {"cpu": cpu, "cores": str(os.cpu_count()), "ram": ram, "python": platform.python_version(),
-            "os": f"{platform.system()} {platform.release()}", "java": java, **versions}
+    return {**base(("duckdb", "pyspark", "pyarrow")), "java": java}
 
 
 def _num(v: float) -> str:
