@@ -625,7 +625,8 @@ def _every_leaf(c: Ctx) -> dict:
 @pytest.mark.parametrize("name", ["A-last", "A-early", "B-last"])
 def test_explain_rows_agree_with_the_reference_for_every_user(contexts, name):
     c = contexts[name]
-    _compare_explain_rows(c, _every_leaf(c))
+    values = _compare_explain_rows(c, _every_leaf(c))  # asserts each user's leaves against the reference
+    assert values and all(len(v) == len(next(iter(values.values()))) for v in values.values())
 
 
 def test_explain_agrees_for_a_sample_of_users(contexts):

@@ -262,35 +262,41 @@ def test_the_rate_limit_setting_is_read_from_the_root(root, tmp_path):
         (base_root / "siyu.toml").unlink()
 
 
-def test_siyu_serve_runs_the_current_workspace_as_its_only_tenant(tmp_path):
-    """``siyu serve`` as a merchant runs it: the default root is the workspace's parent, that workspace alone."""
+def _serve(args: list[str], env: dict[str, str] | None = None):
+    """``python -m siyu *args serve --port P`` as a process, once it answers ``/health``: (process, API URL)."""
     import os
     import subprocess
     import sys
 
     from .conftest import free_port
 
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "siyu", *args, "serve", "--port", str(port)],
+                            env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    url = f"http://127.0.0.1:{port}/api/v1"
+    deadline = time.time() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/health").status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise AssertionError(proc.communicate()[1] or "serve did not start") from None
+            time.sleep(0.2)
+
+
+def test_siyu_serve_runs_the_current_workspace_as_its_only_tenant(tmp_path):
+    """``siyu serve`` as a merchant runs it: the default root is the workspace's parent, that workspace alone."""
     ws = tmp_path / "shop"
     (tmp_path / "other").mkdir()
     assert run_cli("-w", str(ws), "init").returncode == 0
     assert run_cli("-w", str(tmp_path / "other"), "init").returncode == 0
     key = run_cli("-w", str(ws), "keys", "create", "--tenant", "shop").stdout.strip()
     other = run_cli("keys", "create", "--root", str(tmp_path), "--tenant", "other").stdout.strip()
-    port = free_port()
-    env = {**os.environ, "SIYU_WORKSPACE": str(ws)}
-    proc = subprocess.Popen([sys.executable, "-m", "siyu", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, url = _serve([], {"SIYU_WORKSPACE": str(ws)})
     try:
-        url = f"http://127.0.0.1:{port}/api/v1"
-        deadline = time.time() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise AssertionError(proc.stderr.read() if proc.poll() is not None else "serve did not start")
-                time.sleep(0.2)
         r = httpx.get(f"{url}/shop/tables", headers={"Authorization": f"Bearer {key}"})
         assert r.status_code == 200 and r.json()["orders"]["rows"] == 0
         # the sibling workspace is not served without --root, even with its own key
@@ -303,32 +309,13 @@ def test_siyu_serve_runs_the_current_workspace_as_its_only_tenant(tmp_path):
 
 
 def test_siyu_serve_gives_a_tenant_without_keys_a_first_key(tmp_path):
-    import os
     import re
-    import subprocess
-    import sys
-
-    from .conftest import free_port
 
     ws = tmp_path / "fresh"
     assert run_cli("-w", str(ws), "init").returncode == 0
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "siyu", "-w", str(ws), "serve", "--port", str(port)],
-                            env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        url = f"http://127.0.0.1:{port}/api/v1"
-        deadline = time.time() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise AssertionError("serve did not start") from None
-                time.sleep(0.2)
-    finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=20)
+    proc, _ = _serve(["-w", str(ws)])
+    proc.terminate()
+    _, err = proc.communicate(timeout=20)
     key = re.search(r"sk_[0-9a-f]{8}_\S+", err).group(0)
     rec = KeyStore(tmp_path).verify(key)
     assert rec is not None and rec.tenant == "fresh" and rec.scopes == ("read", "write")
