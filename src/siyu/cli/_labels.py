@@ -6,6 +6,9 @@ Tables only: JSON and CSV keep the codes.
 
 from __future__ import annotations
 
+from siyu.contract.schema import CHANNEL_GROUP_LABELS as _GROUP_LABELS
+from siyu.contract.schema import CHANNEL_GROUPS
+
 __all__ = ["AIPL_NONE", "CHANNEL_GROUP_LABELS", "GROW_PART_LABELS", "POOL_TYPE_LABELS", "stage_labels"]
 
 #: the ``none`` "stage" of AIPL (outside A, I, P, L)
@@ -21,12 +24,8 @@ GROW_PART_LABELS: dict[str, tuple[str, str]] = {
     "total": ("合计", "All buyers"), "new": ("新客", "New buyers"), "existing": ("老客", "Existing buyers"),
 }
 
-#: channel group (``siyu.contract.schema.CHANNEL_GROUPS``) -> (Chinese, English)
-CHANNEL_GROUP_LABELS: dict[str, tuple[str, str]] = {
-    "onsite_free": ("站内免费", "Onsite free"), "onsite_paid": ("站内付费", "Onsite paid"),
-    "offsite_online": ("站外线上", "Offsite online"), "offsite_offline": ("站外线下", "Offsite offline"),
-    "private_reach": ("私域触达", "Private reach"),
-}
+#: channel group (``siyu.contract.schema.CHANNEL_GROUPS``) -> (Chinese, English): the recognised groups' labels
+CHANNEL_GROUP_LABELS: dict[str, tuple[str, str]] = {g: _GROUP_LABELS[g] for g in dict.fromkeys(CHANNEL_GROUPS.values())}
 
 
 def stage_labels() -> dict[str, tuple[str, str]]:

@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "CHANNEL_GROUPS",
+    "CHANNEL_GROUP_LABELS",
+    "CHANNEL_LABELS",
     "CONTRACT_VERSION",
-    "Column",
     "EVENT_TYPES",
     "REACH_CHANNELS",
     "REACH_STATUSES",
     "TABLES",
+    "Column",
     "TableSpec",
     "get_table",
 ]
@@ -38,6 +40,25 @@ CHANNEL_GROUPS: dict[str, str] = {
     **{c: "offsite_online" for c in ("xhs", "douyin", "weibo", "zhihu", "wechat", "bilibili")},
     **{c: "offsite_offline" for c in ("offline_store", "offline_event")},
     **{c: "private_reach" for c in ("sms", "group_chat", "push", "customer_service", "email")},
+}
+#: channel group -> (Chinese, English), with the groups of unrecognised (``other``) and missing (``unknown``) channels
+CHANNEL_GROUP_LABELS: dict[str, tuple[str, str]] = {
+    "onsite_free": ("站内免费", "Onsite free"), "onsite_paid": ("站内付费", "Onsite paid"),
+    "offsite_online": ("站外线上", "Offsite online"), "offsite_offline": ("站外线下", "Offsite offline"),
+    "private_reach": ("私域触达", "Private reach"), "other": ("其他", "Other"), "unknown": ("未知", "Unknown"),
+}
+#: recognised channel -> (Chinese, English)
+CHANNEL_LABELS: dict[str, tuple[str, str]] = {
+    "search": ("搜索", "search"), "recommend": ("推荐", "recommend"), "live": ("直播", "live"),
+    "short_video": ("短视频", "short video"), "direct": ("直接访问", "direct"),
+    "ads_search": ("搜索广告", "search ads"), "ads_feed": ("信息流广告", "feed ads"), "ads_live": ("直播推广", "live ads"),
+    "quanzhantui": ("全站推", "quanzhantui"),
+    "xhs": ("小红书", "Xiaohongshu"), "douyin": ("抖音", "Douyin"), "weibo": ("微博", "Weibo"), "zhihu": ("知乎", "Zhihu"),
+    "wechat": ("微信", "WeChat"), "bilibili": ("哔哩哔哩", "Bilibili"),
+    "offline_store": ("线下门店", "offline store"), "offline_event": ("线下活动", "offline event"),
+    "sms": ("短信", "SMS"), "group_chat": ("社群", "group chat"), "push": ("推送", "push"),
+    "customer_service": ("客服", "customer service"), "email": ("邮件", "email"),
+    "unknown": ("未知", "unknown"),
 }
 
 

@@ -32,7 +32,7 @@ from siyu.assets import (
     STAGE_LABELS,
     STAGES,
 )
-from siyu.contract.schema import CHANNEL_GROUPS
+from siyu.contract.schema import CHANNEL_GROUP_LABELS, CHANNEL_GROUPS, CHANNEL_LABELS
 from siyu.health.gain import DIMENSIONS, INDICATORS
 from siyu.health.linkplus import STEP_LABELS
 
@@ -68,28 +68,9 @@ INDICATOR_COLORS: dict[str, str] = dict(zip(INDICATORS, (
 ), strict=True))
 _INDICATOR_SYMBOLS = ("circle", "square", "diamond")
 
-#: channel group (``siyu.contract.schema.CHANNEL_GROUPS``, docs/data.md §Channels) -> (Chinese, English)
-CHANNEL_GROUP_LABELS: dict[str, tuple[str, str]] = {
-    "onsite_free": ("站内免费", "On-site free"), "onsite_paid": ("站内付费", "On-site paid"),
-    "offsite_online": ("站外线上", "Off-site online"), "offsite_offline": ("线下", "Offline"),
-    "private_reach": ("私域触达", "Private reach"), "other": ("其他", "Other"), "unknown": ("未知", "Unknown"),
-}
 CHANNEL_GROUP_COLORS: dict[str, str] = {
     "onsite_free": ORANGE, "onsite_paid": "#ffa64d", "offsite_online": "#3182bd", "offsite_offline": "#31a354",
     "private_reach": "#756bb1", "other": "#969696", "unknown": "#cccccc",
-}
-#: recognised channel (docs/data.md §Channels) -> (Chinese, English)
-CHANNEL_LABELS: dict[str, tuple[str, str]] = {
-    "search": ("搜索", "search"), "recommend": ("推荐", "recommend"), "live": ("直播", "live"),
-    "short_video": ("短视频", "short video"), "direct": ("直接访问", "direct"),
-    "ads_search": ("搜索广告", "search ads"), "ads_feed": ("信息流广告", "feed ads"), "ads_live": ("直播推广", "live ads"),
-    "quanzhantui": ("全站推", "quanzhantui"),
-    "xhs": ("小红书", "Xiaohongshu"), "douyin": ("抖音", "Douyin"), "weibo": ("微博", "Weibo"), "zhihu": ("知乎", "Zhihu"),
-    "wechat": ("微信", "WeChat"), "bilibili": ("哔哩哔哩", "Bilibili"),
-    "offline_store": ("线下门店", "offline store"), "offline_event": ("线下活动", "offline event"),
-    "sms": ("短信", "SMS"), "group_chat": ("社群", "group chat"), "push": ("推送", "push"),
-    "customer_service": ("客服", "customer service"), "email": ("邮件", "email"),
-    "unknown": ("未知", "unknown"),
 }
 #: the handbook's relationship-vs-大盘 multiples (docs/gain.md §Reference figures #2–#5)
 HANDBOOK_MULTIPLES: dict[str, float] = {"revisit": 2.5, "browse_depth": 1.8, "kedanjia": 2.7, "repeat_rate": 1.37}
