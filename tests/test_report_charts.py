@@ -15,7 +15,7 @@ from siyu.report.page import load_sections
 
 SI = re.compile(r"^[+−-]?¥?\d+(\.\d+)?\s*[kMGT]$")   # plotly's SI prefixes: 69.675k, 1.2M
 CJK = re.compile(r"[\u4e00-\u9fff]")
-SECTIONS_DIR = Path(charts.__file__).parent / "sections"
+SECTIONS_DIR = Path(charts.__file__).parents[1] / "sections"  # siyu/report/sections
 
 
 @pytest.fixture(scope="module")
