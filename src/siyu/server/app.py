@@ -107,18 +107,15 @@ class Access:
     tenant: str
     key: ApiKey
     server: Server
-
-    @property
-    def ws(self) -> Any:
-        return self.server.tenants.get(self.tenant)
+    #: the tenant's open workspace (looked up once, when the request is authorised)
+    ws: Any
 
     def cached(self, route: str, params: Any, fn: Any) -> Any:
         """``fn()`` (a JSON-ready result), computed once per tenant, route, parameters and data generation."""
         import json
 
-        ws = self.ws
         key = (self.tenant, route, json.dumps(params, sort_keys=True, default=str))
-        return self.server.results.get_or_compute(key, getattr(ws.engine, "generation", 0), fn)
+        return self.server.results.get_or_compute(key, getattr(self.ws.engine, "generation", 0), fn)
 
 
 class ErrorDetail(BaseModel):
@@ -181,10 +178,10 @@ def access(scope: str = "read") -> Any:
                                 headers={"Retry-After": str(max(1, math.ceil(reset - time.time())))})
         if key.tenant != tenant:
             raise HTTPException(404, f"no tenant {tenant!r}")
-        srv.tenants.get(tenant)  # 404 when the tenant's workspace is gone
+        ws = srv.tenants.get(tenant)  # 404 when the tenant's workspace is gone
         if scope not in key.scopes:
             raise HTTPException(403, f"this key lacks the {scope!r} scope")
-        return Access(tenant, key, srv)
+        return Access(tenant, key, srv, ws)
 
     return Depends(dep)
 
