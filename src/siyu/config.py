@@ -18,7 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from siyu._exceptions import ConfigError
 
-__all__ = ["GAIN_IDS", "EngineSettings", "GainConfig", "ModelConfig", "SiyuConfig", "SparkSettings", "WorkspaceSettings", "config_template", "dump_config", "iter_settings",
+__all__ = ["GAIN_IDS", "EngineSettings", "GainConfig", "ModelConfig", "ReachSettings", "SiyuConfig", "SparkSettings", "WorkspaceSettings", "config_template", "dump_config", "iter_settings",
            "load_config"]
 
 
@@ -186,15 +186,104 @@ class ServerSettings(_Strict):
         return v
 
 
+_HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class ReachEmailSettings(_Strict):
+    """The email channel: a real SMTP server (docs/reach.md §Channels)."""
+
+    host: str = Field("127.0.0.1", description="SMTP server host.")
+    port: int = Field(25, ge=1, le=65535, description="SMTP server port.")
+    sender: str = Field("siyu@localhost", description="From address of the messages.")
+    starttls: bool = Field(False, description="Upgrade the connection with STARTTLS before sending.")
+    username: str | None = Field(None, description="SMTP login name (no login when not set).")
+    password_env: str | None = Field(None, description="Name of the environment variable holding the SMTP password "
+                                                       "(never the password itself).")
+    subject: str = Field("{{ campaign.id }}", description="Subject template (Jinja2) when a campaign gives none.")
+    timeout_s: float = Field(10.0, gt=0, description="Seconds before a connection or command times out.")
+    retries: int = Field(3, ge=1, le=10, description="Attempts per message in one send run (temporary failures).")
+    backoff_s: float = Field(0.5, ge=0, description="First wait between attempts; doubled after each.")
+
+
+class ReachWebhookSettings(_Strict):
+    """The webhook channel: HTTP POST of a signed JSON message (docs/reach.md §Channels)."""
+
+    url: str | None = Field(None, description="Receiver URL (http or https).")
+    secret_env: str = Field("SIYU_WEBHOOK_SECRET", description="Name of the environment variable holding the HMAC "
+                                                             "secret that signs each body (X-Siyu-Signature).")
+    timeout_s: float = Field(5.0, gt=0, description="Seconds before a request times out (then retried).")
+    retries: int = Field(3, ge=1, le=10, description="Attempts per message in one send run (5xx and timeouts).")
+    backoff_s: float = Field(0.2, ge=0, description="First wait between attempts; doubled after each.")
+    concurrency: int = Field(16, ge=1, le=256, description="Requests in flight at once.")
+
+
+class ReachSettings(_Strict):
+    """Reach: the one contact budget, quiet hours, control groups and channels (docs/reach.md)."""
+
+    max_messages: int = Field(3, ge=1, description="Marketing messages per user in any rolling window, every channel "
+                                                   "together (customer service included).")
+    window_days: int = Field(7, ge=1, le=366, description="Length of the budget's rolling window in days (× 24 h).")
+    channel_caps: dict[str, int] = Field(default_factory=dict, description="Optional per-channel caps in the same "
+                                                                           "window, beneath max_messages.")
+    quiet_start: str = Field("21:00", pattern=_HHMM, description="Quiet hours start (local time): nothing is sent.")
+    quiet_end: str = Field("09:00", pattern=_HHMM, description="Quiet hours end (local time); equal to quiet_start: "
+                                                              "no quiet hours.")
+    global_control: float = Field(0.05, ge=0, lt=1, description="Share of users in the persistent global control "
+                                                                "group, who receive no marketing at all.")
+    third_party_channels: tuple[str, ...] = Field(
+        ("sms",), description="Channels that hand personal data to another handler (an SMS provider): they also "
+                              "need third_party consent (PIPL Art. 23).")
+    adapters: dict[str, str] = Field(
+        default_factory=lambda: {"sms": "export", "group_chat": "export", "push": "export",
+                                 "customer_service": "export", "email": "email", "webhook": "webhook"},
+        description="Adapter of each channel: export (人群包 for a platform tool), email or webhook.")
+    export_dir: str = Field("exports", description="Directory of audience packages, relative to the workspace.")
+    max_attempts: int = Field(8, ge=1, description="Attempts of a message over all send runs before it is failed.")
+    batch_size: int = Field(500, ge=1, le=100_000, description="Messages sent per outbox batch (one transaction).")
+    email: ReachEmailSettings = Field(default_factory=ReachEmailSettings)
+    webhook: ReachWebhookSettings = Field(default_factory=ReachWebhookSettings)
+
+    @field_validator("channel_caps", "adapters")
+    @classmethod
+    def _channels(cls, v: dict) -> dict:
+        from siyu.contract.schema import REACH_CHANNELS
+
+        for k in v:
+            if k not in REACH_CHANNELS:
+                raise ValueError(f"unknown channel {k!r}; the reach channels are {', '.join(REACH_CHANNELS)}")
+        return v
+
+    @field_validator("adapters")
+    @classmethod
+    def _adapters(cls, v: dict[str, str]) -> dict[str, str]:
+        from siyu.contract.schema import REACH_CHANNELS
+
+        for k, a in v.items():
+            if a not in ("export", "email", "webhook"):
+                raise ValueError(f"channel {k!r}: unknown adapter {a!r}; use export, email or webhook")
+        return {c: v.get(c, "export") for c in REACH_CHANNELS}
+
+    @field_validator("third_party_channels")
+    @classmethod
+    def _third(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        from siyu.contract.schema import REACH_CHANNELS
+
+        for k in v:
+            if k not in REACH_CHANNELS:
+                raise ValueError(f"unknown channel {k!r}; the reach channels are {', '.join(REACH_CHANNELS)}")
+        return v
+
+
 class SiyuConfig(_Strict):
-    """The whole configuration: ``[workspace]``, ``[model]``, ``[gain]``, ``[engine]`` and ``[server]`` sections of
-    ``siyu.toml``."""
+    """The whole configuration: ``[workspace]``, ``[model]``, ``[gain]``, ``[engine]``, ``[server]`` and ``[reach]``
+    sections of ``siyu.toml``."""
 
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     model: ModelConfig = Field(default_factory=ModelConfig)
     gain: GainConfig = Field(default_factory=GainConfig)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    reach: ReachSettings = Field(default_factory=ReachSettings)
 
 
 def iter_settings() -> list[tuple[str, str, object, object]]:

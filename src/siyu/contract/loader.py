@@ -20,12 +20,12 @@ import pyarrow as pa
 
 from siyu._exceptions import ValidationError
 from siyu.contract.formats import _ident, stage_file, text_encoding
-from siyu.contract.privacy import encrypt_many, mask_phone_sql
+from siyu.contract.privacy import encrypt_many, mask_sql
 from siyu.contract.schema import TABLES, TableSpec
 from siyu.contract.validate import check_columns, checks_for, run_checks, typed_expr
 from siyu.engine.duckdb import one, run, transaction
 
-__all__ = ["LoadResult", "create_schema", "create_session_tables", "load_file"]
+__all__ = ["LoadResult", "create_schema", "create_session_tables", "ensure_schema", "load_file"]
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,23 @@ def create_schema(conn: duckdb.DuckDBPyConnection) -> None:
     for spec in TABLES.values():
         cols = ", ".join(f"{_ident(n)} {t}" for n, t in spec.storage_columns)
         run(conn, f"CREATE TABLE IF NOT EXISTS {spec.name} ({cols})")
+        for n, t in spec.storage_columns:  # a workspace made by an earlier version gains the new columns
+            run(conn, f"ALTER TABLE {spec.name} ADD COLUMN IF NOT EXISTS {_ident(n)} {t}")
     run(conn, """CREATE TABLE IF NOT EXISTS _loads (
         loaded_at TIMESTAMP, "table" VARCHAR, file VARCHAR, file_sha256 VARCHAR, rows BIGINT,
         inserted BIGINT, replaced BIGINT, unchanged BIGINT, duplicates_dropped BIGINT)""")
+
+
+def ensure_schema(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Bring a workspace made by an earlier siyu up to the contract (new tables, new columns); True if it changed.
+
+    One catalogue query when nothing is missing, so every writable open can afford it."""
+    have = set(run(conn, "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"))
+    want = {(spec.name, n) for spec in TABLES.values() for n, _ in spec.storage_columns}
+    if want <= have:
+        return False
+    create_schema(conn)
+    return True
 
 
 def create_session_tables(conn: duckdb.DuckDBPyConnection) -> None:
@@ -151,6 +165,7 @@ def _build_typed(conn: duckdb.DuckDBPyConnection, spec: TableSpec, raw: dict[str
     """Create ``_typed`` (stored columns); return the number of exact duplicate rows dropped."""
     exprs: list[str] = []
     joins = ""
+    maps: list[str] = []  # one registered (plain -> ciphertext) table per personal-data column
     # ids derived from a content hash only where the file leaves the key empty (ids given are unique: checked)
     needs_hash = spec.hashed_key and (
         spec.key[0] not in raw
@@ -165,9 +180,12 @@ def _build_typed(conn: duckdb.DuckDBPyConnection, spec: TableSpec, raw: dict[str
                     f"SELECT DISTINCT {e} FROM _stage WHERE {e} IS NOT NULL")]
                 mapping = pa.table({"plain": pa.array(values, pa.string()),
                                     "enc": pa.array(encrypt_many(key, values), pa.binary())})
-                conn.register("_pii_map", mapping)
-                joins += f" LEFT JOIN _pii_map pm ON pm.plain = {e}"
-                exprs += [f"{mask_phone_sql(e)} AS {_ident(col.name + '_masked')}", f"pm.enc AS {_ident(col.name + '_enc')}"]
+                alias = f"_pii_{len(maps)}"
+                maps.append(alias)
+                conn.register(alias, mapping)
+                joins += f" LEFT JOIN {alias} ON {alias}.plain = {e}"
+                exprs += [f"{mask_sql(col.mask, e)} AS {_ident(col.name + '_masked')}",
+                          f"{alias}.enc AS {_ident(col.name + '_enc')}"]
             else:
                 exprs += [f"CAST(NULL AS VARCHAR) AS {_ident(col.name + '_masked')}",
                           f"CAST(NULL AS BLOB) AS {_ident(col.name + '_enc')}"]
@@ -184,8 +202,8 @@ def _build_typed(conn: duckdb.DuckDBPyConnection, spec: TableSpec, raw: dict[str
         k = _ident(spec.key[0])
         select = f"SELECT * FROM ({select}) QUALIFY row_number() OVER (PARTITION BY {k} ORDER BY __row) = 1"
     run(conn, f"CREATE TEMP TABLE _typed AS {select}")
-    if joins:
-        conn.unregister("_pii_map")
+    for alias in maps:
+        conn.unregister(alias)
     n_stage, n_typed = one(conn, "SELECT (SELECT count(*) FROM _stage), (SELECT count(*) FROM _typed)")
     return n_stage - n_typed
 

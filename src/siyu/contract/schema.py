@@ -13,6 +13,9 @@ __all__ = [
     "CHANNEL_GROUPS",
     "CHANNEL_GROUP_LABELS",
     "CHANNEL_LABELS",
+    "CONSENT_CHANNELS",
+    "CONSENT_PURPOSES",
+    "CONSENT_STATUSES",
     "CONTRACT_VERSION",
     "EVENT_TYPES",
     "REACH_CHANNELS",
@@ -31,7 +34,12 @@ EVENT_TYPES = (
 )
 KEYWORD_TYPES = ("brand", "category", "other")
 REACH_CHANNELS = ("sms", "group_chat", "push", "customer_service", "email", "webhook")
-REACH_STATUSES = ("sent", "delivered", "failed", "opened", "clicked", "suppressed")
+#: ``exported``: handed to a platform tool in an audience package (人群包), which sends it (docs/reach.md)
+REACH_STATUSES = ("sent", "delivered", "failed", "opened", "clicked", "suppressed", "exported")
+#: consent ledger (docs/reach.md §Consent): a record is for one channel or for ``all`` of them
+CONSENT_CHANNELS = (*REACH_CHANNELS, "all")
+CONSENT_PURPOSES = ("marketing", "personalisation", "third_party")
+CONSENT_STATUSES = ("granted", "withdrawn")
 
 #: Recognised traffic sources and their group (docs/data.md §Channels).
 CHANNEL_GROUPS: dict[str, str] = {
@@ -69,7 +77,7 @@ class Column:
     ``kind`` is one of ``string``, ``timestamp``, ``date``, ``money``, ``integer``,
     ``number``, ``boolean`` or ``enum``; ``min``/``max`` bound numbers;
     ``after`` names a timestamp column this one must not precede; ``pii`` marks
-    personal data (stored protected, shown masked).
+    personal data (stored protected, shown masked the way ``mask`` says: ``phone`` or ``email``).
     """
 
     name: str
@@ -82,6 +90,7 @@ class Column:
     not_above: str | None = None
     default: str | None = None
     pii: bool = False
+    mask: str = "phone"
     doc: str = ""
 
     @property
@@ -134,6 +143,8 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
     TableSpec("users", (
         Column("user_id", S, required=True),
         Column("phone", S, pii=True, doc="personal data: stored encrypted, shown masked (138****1234)"),
+        Column("email", S, pii=True, mask="email",
+               doc="personal data: stored encrypted, shown masked (a***@example.com); the email channel's address"),
         Column("city_tier", S), Column("gender", S), Column("age_band", S),
         Column("is_88vip", "boolean", doc="platform flag imported from 数据银行/达摩盘"),
         Column("registered_at", TS),
@@ -192,6 +203,16 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         Column("campaign_id", S),
         Column("status", "enum", required=True, enum=REACH_STATUSES),
     ), key=("message_id",), hashed_key=True, time_column="ts", doc="private-domain messages"),
+    TableSpec("consents", (
+        Column("user_id", S, required=True),
+        Column("channel", "enum", required=True, enum=CONSENT_CHANNELS, doc="a reach channel, or all of them"),
+        Column("purpose", "enum", required=True, enum=CONSENT_PURPOSES),
+        Column("status", "enum", required=True, enum=CONSENT_STATUSES),
+        Column("ts", TS, required=True, doc="when the user granted or withdrew"),
+        Column("source", S, doc="evidence: where it was given (register page, SMS reply TD, customer service, ...)"),
+        Column("text_version", S, doc="evidence: the version of the consent text the user saw"),
+    ), key=("user_id", "channel", "purpose", "ts"), time_column="ts",
+        doc="consent ledger (PIPL): one row per grant or withdrawal"),
 )}
 
 

@@ -14,7 +14,7 @@ import duckdb
 
 from siyu._exceptions import ValidationError
 from siyu.contract.formats import _ident, _lit
-from siyu.contract.privacy import mask_phone_sql
+from siyu.contract.privacy import mask_sql
 from siyu.contract.schema import Column, TableSpec
 from siyu.engine.duckdb import one
 
@@ -91,7 +91,7 @@ def checks_for(spec: TableSpec, raw_types: dict[str, str], tz: str) -> list[Chec
         if col.name not in raw_types:
             continue
         raw, t = _ident(col.name), typed[col.name]
-        shown = mask_phone_sql(f"CAST({raw} AS VARCHAR)") if col.pii else f"CAST({raw} AS VARCHAR)"
+        shown = mask_sql(col.mask, f"CAST({raw} AS VARCHAR)") if col.pii else f"CAST({raw} AS VARCHAR)"
         if col.kind in _EXPECT:
             out.append(Check(col.name, f"not {_EXPECT[col.kind]}",
                              f"({raw} IS NOT NULL AND CAST({raw} AS VARCHAR) <> '' AND ({t}) IS NULL)", shown))

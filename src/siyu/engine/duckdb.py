@@ -94,12 +94,14 @@ class DuckDBEngine:
             import duckdb
 
             from siyu._exceptions import WorkspaceError
-            from siyu.contract.loader import create_session_tables
+            from siyu.contract.loader import create_session_tables, ensure_schema
 
             try:
                 self._conn = duckdb.connect(str(self.path), read_only=self.read_only)
             except duckdb.IOException as exc:
                 raise WorkspaceError(f"cannot open {self.path}: {str(exc).splitlines()[0]}") from None
+            if not self.read_only:
+                ensure_schema(self._conn)
             create_session_tables(self._conn)
         return self._conn
 
