@@ -33,7 +33,10 @@ DB_FILE = "siyu.duckdb"
 CONFIG_FILE = "siyu.toml"
 #: results siyu stores that hold user ids (table -> column); ``forget`` anonymises them like the contract tables
 DERIVED_USER_COLUMNS = {"pool_transitions": "user_id", "clv_predictions": "customer_id",
-                        "audience_members": "user_id"}
+                        "audience_members": "user_id", "outbox": "user_id", "reach_suppressions": "user_id",
+                        "campaign_assignments": "user_id"}
+#: stored payloads about a user that ``forget`` erases outright (table -> columns): the content of their messages
+ERASED_PAYLOADS = {"outbox": ("content",)}
 DEFAULT_WORKSPACE = "siyu-workspace"
 
 
@@ -255,8 +258,9 @@ class Workspace:
 
         The user's profile row is deleted; their orders, events, follows,
         memberships and messages — and the results siyu stored about them (pool transitions, CLV
-        predictions, audience snapshots: ``DERIVED_USER_COLUMNS``) — keep their facts under a random
-        anonymous id (``anon:<hex>``), so aggregates stay right while nothing links them back.
+        predictions, audience snapshots, the outbox and reach events: ``DERIVED_USER_COLUMNS``) — keep their
+        facts under a random anonymous id (``anon:<hex>``), so aggregates stay right while nothing links them
+        back; the content of their messages in the outbox is erased (``ERASED_PAYLOADS``).
 
         Returns
         -------
@@ -281,6 +285,10 @@ class Workspace:
                     if name in stored:
                         changed[name] = one(conn, f"UPDATE {name} SET {col} = ? WHERE {col} = ?",
                                             [anon, user_id])[0]
+                for name, cols in ERASED_PAYLOADS.items():
+                    if name in stored:
+                        sets = ", ".join(f"{c} = NULL" for c in cols)
+                        run(conn, f"UPDATE {name} SET {sets} WHERE {DERIVED_USER_COLUMNS[name]} = ?", [anon])
                 run(conn, "CREATE TABLE IF NOT EXISTS _erasures (erased_at TIMESTAMP, anon_id VARCHAR)")
                 run(conn, "INSERT INTO _erasures VALUES (now()::TIMESTAMP, ?)", [anon])
             return changed
