@@ -4,7 +4,7 @@
 -- params: at
 -- columns: user_id VARCHAR, channel VARCHAR, marketing BOOLEAN, personalisation BOOLEAN, third_party BOOLEAN
 -- source: docs/reach.md §Consent: the state of (user, channel, purpose) at time t is the latest consents record at
---   or before t for that channel or for `all` (the later wins; at the same moment withdrawn wins); none: no consent
+-- source: or before t for that channel or for `all` (the later wins; at the same moment withdrawn wins); none: no consent
 WITH latest AS (
     SELECT t.user_id, t.channel, c.purpose,
            arg_max(c.status, epoch_us(c.ts) * 2 + CASE WHEN c.status = 'withdrawn' THEN 1 ELSE 0 END) AS status

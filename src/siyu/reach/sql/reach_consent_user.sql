@@ -3,9 +3,9 @@
 -- grain: one row per (channel, purpose) of user $user_id: every reach channel × every purpose
 -- params: user_id, at
 -- columns: channel VARCHAR, purpose VARCHAR, status VARCHAR, since TIMESTAMP, record_channel VARCHAR,
---   source VARCHAR, text_version VARCHAR
+-- columns: source VARCHAR, text_version VARCHAR
 -- source: docs/reach.md §Consent: the latest record at or before $at for the channel or for `all` (the later wins;
---   at the same moment withdrawn wins); status 'none' when there is no record (no record: no consent)
+-- source: at the same moment withdrawn wins); status 'none' when there is no record (no record: no consent)
 WITH grid AS (
     SELECT ch.channel, p.purpose
     FROM (VALUES ('sms'), ('group_chat'), ('push'), ('customer_service'), ('email'), ('webhook')) ch(channel),

@@ -3,12 +3,12 @@
 -- grain: one row per planned campaign (of $campaign only when given), newest plan first
 -- params: campaign
 -- columns: campaign_id VARCHAR, planned_at TIMESTAMP, priority INTEGER, audience BIGINT, planned BIGINT,
---   global_control BIGINT, holdout BIGINT, no_consent BIGINT, budget BIGINT, quiet_hours_dropped BIGINT,
---   queued BIGINT, sent BIGINT, failed BIGINT, delivered BIGINT, opened BIGINT, clicked BIGINT
+-- columns: global_control BIGINT, holdout BIGINT, no_consent BIGINT, budget BIGINT, quiet_hours_dropped BIGINT,
+-- columns: queued BIGINT, sent BIGINT, failed BIGINT, delivered BIGINT, opened BIGINT, clicked BIGINT
 -- source: docs/reach.md §The reach funnel: planned (every message written to the outbox) -> suppressed by reason (at
---   planning, and at sending: those are also counted in planned) -> sent
---   (or exported) -> delivered -> opened -> clicked; delivered/opened/clicked are reach_log rows of the campaign's
---   messages whose status the channel reported back (a later status counts for the earlier ones)
+-- source: planning, and at sending: those are also counted in planned) -> sent
+-- source: (or exported) -> delivered -> opened -> clicked; delivered/opened/clicked are reach_log rows of the campaign's
+-- source: messages whose status the channel reported back (a later status counts for the earlier ones)
 WITH s AS (
     SELECT campaign_id,
            count(*) FILTER (WHERE reason = 'global_control') AS global_control,

@@ -1,12 +1,12 @@
 -- name: reach_window
 -- engines: duckdb (reach plans and sends from the workspace file)
 -- grain: one row per message that counts against the contact budget of a user of _reach_users(user_id), at a
---   moment in [$lo, $hi)
+-- grain: moment in [$lo, $hi)
 -- params: lo, hi, campaign, priority, plan_seq
 -- columns: user_id VARCHAR, ts TIMESTAMP, channel VARCHAR
 -- source: docs/reach.md §One contact budget: reach_log rows with status sent, delivered, opened, clicked or exported
---   (every channel, customer service included; failed and suppressed do not count), plus messages queued in the
---   outbox by campaigns that outrank campaign $campaign (a higher priority, or the same and planned earlier)
+-- source: (every channel, customer service included; failed and suppressed do not count), plus messages queued in the
+-- source: outbox by campaigns that outrank campaign $campaign (a higher priority, or the same and planned earlier)
 SELECT r.user_id, r.ts, r.channel
 FROM reach_log r SEMI JOIN _reach_users u ON u.user_id = r.user_id
 WHERE r.status IN ('sent', 'delivered', 'opened', 'clicked', 'exported') AND r.ts >= $lo AND r.ts < $hi
