@@ -126,6 +126,8 @@ def plan(ws: Workspace, campaign: Campaign | str | Path | dict[str, Any], at: dt
                          "priority": c.priority, "plan_seq": plan_seq})
         arms = arrow(conn, "SELECT a.user_id, a.arm, ch.channel, ch.variant FROM _arms a "
                            "LEFT JOIN _chosen ch USING (user_id) ORDER BY a.user_id")
+        for temp in ("_arms", "_reach_targets", "_consent", "_chosen", "_reach_users"):
+            run(conn, f"DROP TABLE IF EXISTS {temp}")
 
     # budget: most users have fewer than the limit near s1 and fit there; the rest are searched one by one
     near: dict[str, list[tuple[dt.datetime, str]]] = defaultdict(list)
