@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from siyu.cli._common import show
+from siyu.cli._common import note, show
 from siyu.cli._render import RowTable, bilingual, fmt_value, plural
 from siyu.metrics import KPI_LABELS
 from siyu.report.page import _fmt
@@ -35,6 +35,7 @@ def print_demo(console: Console, res: dict[str, Any]) -> None:
     show(loads, kpis, ch, out=console)
     _print_assets(console, res["snapshot"])
     _print_audiences(console, res["snapshot"].get("audiences") or [])
+    _print_reach(console, res["snapshot"].get("reach") or [], res["snapshot"].get("demo_reach"))
     console.print(Panel(f"报告 Report: [bold]{escape(str(res['report']))}[/]\n工作区 Workspace: "
                         f"{escape(str(res['workspace']))}", title="siyu demo", border_style="green"))
 
@@ -88,6 +89,24 @@ def _print_audiences(console: Console, rows: list[dict[str, Any]]) -> None:
                     " / ".join(f"{r['mix']['aipl'].get(k, 0):,}" for k in ("A", "I", "P", "L")), r["query"])
                    for r in rows], numeric=(False, True, True, True, False),
                   title="人群圈选 Saved audiences (siyu audience list)"), out=console)
+
+
+def _print_reach(console: Console, rows: list[dict[str, Any]], demo: dict[str, Any] | None) -> None:
+    """The campaigns' reach funnel: audience, suppressed by reason, sent, delivered, opened, clicked."""
+    if not rows:
+        return
+    cols = ("audience", "global_control", "holdout", "no_consent", "budget", "quiet_hours_dropped", "sent",
+            "delivered", "opened", "clicked")
+    show(RowTable(("活动 campaign", "人群 audience", "全局对照 global ctl", "对照 holdout", "未授权 no consent",
+                   "预算 budget", "免打扰 quiet", "已发送 sent", "送达 delivered", "打开 opened", "点击 clicked"),
+                  [(r["campaign_id"], *(f"{r[c]:,}" for c in cols)) for r in rows],
+                  numeric=(False, *([True] * len(cols))), title="触达漏斗 Reach funnel (siyu campaign show ID)"),
+         out=console)
+    if demo:
+        rx = demo["receiver"]
+        note(f"webhook: the local receiver handled {rx['handled']:,} messages ({rx['deliveries']:,} deliveries, "
+             "signatures verified, duplicates acknowledged once); the 人群包 exports are under exports/.",
+             out=console)
 
 
 def _print_gain(console: Console, a: dict[str, Any]) -> None:
