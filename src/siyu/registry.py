@@ -64,7 +64,7 @@ CAPABILITIES: tuple[Capability, ...] = (
                routes="siyu.server.routes.audiences:router"),
     Capability("reach", "触达", "Reach", "siyu.reach", "docs/reach.md",
                cli="siyu.cli.reach", report="siyu.report.sections.reach", snapshot="siyu.reach:snapshot_part",
-               settings=("reach",), routes="siyu.server.routes.reach:router"),
+               settings=("reach",), routes="siyu.server.routes.reach:router", pages="siyu.server.pages.reach:PAGE"),
     Capability("autobid", "全站推出价", "全站推 auto-bidding", "siyu.autobid", "docs/autobid.md",
                cli="siyu.cli.autobid", routes="siyu.server.routes.autobid:router"),
     Capability("server", "服务与控制台", "HTTP API and console", "siyu.server", "docs/server.md",

@@ -18,7 +18,7 @@ from .conftest import live_server
 pytestmark = pytest.mark.xdist_group("server-console")
 
 #: page path under /console/a/ -> the fewest charts it must draw
-PAGES = {"": 3, "gain": 3, "aipl": 3, "pools": 2, "link": 2, "clv": 2, "audiences": 1}
+PAGES = {"": 3, "gain": 3, "aipl": 3, "pools": 2, "link": 2, "clv": 2, "audiences": 1, "reach": 1}
 #: every plotly chart of the page has drawn its SVG
 ALL_DRAWN = """() => {
   const plots = [...document.querySelectorAll('.plotly-graph-div, .js-plotly-plot')];
@@ -29,12 +29,29 @@ PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|\d{3}\*{4}\d{4}")
 
 @pytest.fixture(scope="module")
 def console(root):
-    """(base URL, keys by name, app) of a server over tenants a (with stored CLV predictions) and b."""
+    """(base URL, keys by name, app) of a server over tenants a (with stored CLV predictions and campaign
+    ``console-push`` planned and sent) and b."""
+    import csv
+    import datetime as dt
+
+    from siyu import reach
     from siyu.clv import predict
 
-    base_root, _ = root
+    base_root, files = root
     ws = Workspace(base_root / "a")
     predict(ws, horizon_days=365)
+    # every user grants push marketing (the simulator's own consents, later, still decide), then one campaign
+    users = ws.query("SELECT user_id FROM users ORDER BY user_id").column("user_id").to_pylist()
+    grants = files.parent / "console-consents.csv"
+    with grants.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([("user_id", "channel", "purpose", "status", "ts"),
+                                  *((u, "push", "marketing", "granted", "2000-01-01 00:00") for u in users)])
+    ws.ingest("consents", grants)
+    at = dt.datetime.combine(ws.last_date() + dt.timedelta(days=1), dt.time(10))
+    reach.plan(ws, {"id": "console-push", "audience": {"field": "is_fan", "op": "=", "value": True},
+                    "channels": ["push"], "send_from": at, "send_until": at + dt.timedelta(days=2),
+                    "content": {"plain": "新品上市"}}, at)
+    reach.send(ws, "console-push", at)
     ws.close()
     store = KeyStore(base_root)
     keys = {"a": store.create("a", "read,write", "console a")[0], "b": store.create("b", "read", "console b")[0]}

@@ -15,7 +15,7 @@ Conventions a merchant reads at a glance:
   never on the flows.
 
 Like the rest of :mod:`siyu.report`, this package computes nothing from the store: it only draws.
-The charts are grouped by capability (``store``, ``health``, ``assets``, ``clv``) over a shared ``_base``;
+The charts are grouped by capability (``store``, ``health``, ``assets``, ``clv``, ``reach``) over a shared ``_base``;
 every chart is importable from here.
 """
 
@@ -60,6 +60,12 @@ from siyu.report.charts.health import (
     link_funnel,
     link_multiples,
 )
+from siyu.report.charts.reach import (
+    REACH_STEPS,
+    SUPPRESSION_STEPS,
+    reach_funnel,
+    reach_step_label,
+)
 from siyu.report.charts.store import (
     channel_groups,
     channels,
@@ -72,10 +78,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHANNEL_GROUP_COLORS", "CHANNEL_GROUP_LABELS", "CHANNEL_LABELS", "CHARTS", "COUNT_AXIS", "HANDBOOK_MULTIPLES",
-    "INDICATOR_COLORS", "MONEY_AXIS", "POOL_COLORS", "STAGE_COLORS", "aipl_flow", "aipl_funnel", "audience_mix",
+    "INDICATOR_COLORS", "MONEY_AXIS", "POOL_COLORS", "REACH_STEPS", "STAGE_COLORS", "SUPPRESSION_STEPS",
+    "aipl_flow", "aipl_funnel", "audience_mix",
     "channel_groups", "channel_label", "channels", "clv_conditional", "clv_distribution", "clv_palive", "clv_tracking", "count",
     "daily_gmv", "fast", "gain_indicators", "gain_radar", "gain_trend", "grow_new_old", "grow_waterfall",
-    "link_funnel", "link_multiples", "money", "monthly_gmv", "pool_flow", "pools",
+    "link_funnel", "link_multiples", "money", "monthly_gmv", "pool_flow", "pools", "reach_funnel", "reach_step_label",
 ]
 
 #: report ``<div>`` id -> (snapshot key, chart function): what the report and the console draw

@@ -27,8 +27,9 @@ from siyu.server.console.i18n import LANGS, TEXT, pick_lang, translator
 from siyu.server.console.sessions import Session, Sessions, same_token
 from siyu.server.console.snapshots import Snapshots
 from siyu.server.keys import ApiKey
+from siyu.server.pages import Page, capability_pages
 
-__all__ = ["PAGES", "router"]
+__all__ = ["BUILTIN_PAGES", "PAGES", "Page", "router"]
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -42,26 +43,22 @@ STATIC = Path(__file__).parent / "static"
 LOGIN_RATE = "20/minute"
 
 
-@dataclass(frozen=True)
-class Page:
-    """A console page: its path under ``/console/{tenant}/``, its nav label and the report sections it shows."""
-
-    id: str
-    path: str
-    sections: tuple[str, ...] = ()
-
-
-#: the pages, in the order of the navigation
-PAGES: tuple[Page, ...] = (
+#: the console's own pages, in the order of the navigation
+BUILTIN_PAGES: tuple[Page, ...] = (
     Page("dashboard", "", ("sales", "grow", "channels")),
     Page("gain", "gain", ("gain",)),
     Page("aipl", "aipl", ("aipl", "fast")),
     Page("pools", "pools", ("pools",)),
     Page("link", "link", ("link",)),
     Page("clv", "clv", ("clv",)),
-    Page("audiences", "audiences", ("audiences",)),
-    Page("autobid", "autobid"),
+    Page("audiences", "audiences", ("audiences",), template="audiences.html.j2"),
+    Page("autobid", "autobid", template="autobid.html.j2"),
 )
+#: every page, in the order of the navigation: the built-in ones, then those capabilities register (the registry's
+#: ``pages``, :mod:`siyu.server.pages`)
+PAGES: tuple[Page, ...] = BUILTIN_PAGES + capability_pages()
+if len({p.id for p in PAGES}) < len(PAGES) or len({p.path for p in PAGES}) < len(PAGES):
+    raise ValueError("two console pages share an id or a path: " + ", ".join(f"{p.id}:/{p.path}" for p in PAGES))
 
 #: audience text forms offered as clickable examples in the builder
 EXAMPLES: tuple[str, ...] = (
@@ -410,10 +407,12 @@ def _show(request: Request, tenant: str, page: Page, as_of: str | None) -> Respo
             ctx |= _builder_context(request, gate)
         if page.id == "autobid":
             ctx["i18n"] = {k: t(k) for k in TEXT if k.startswith("ab.")}
+        if page.context is not None:
+            ctx |= page.context(gate, t, _lang(request))
     except SiyuError as exc:
         return _error_page(request, exc.http_status, str(exc), gate.sess, tenant)
     title = t(f"nav.{page.id}")
-    return _render(request, f"{page.id if page.id in ('audiences', 'autobid') else 'page'}.html.j2",
+    return _render(request, page.template or "page.html.j2",
                    sess=gate.sess, key=gate.key, tenant=tenant, page=page.id, title=title, **ctx)
 
 
