@@ -16,6 +16,7 @@ GOOD_FILES = {
     "users": GOOD / "users.csv", "products": GOOD / "products.csv", "orders": GOOD / "orders.csv",
     "order_items": GOOD / "order_items.csv", "events": GOOD / "events.jsonl", "follows": GOOD / "follows.csv",
     "memberships": GOOD / "memberships.csv", "reach_log": GOOD / "reach_log.csv",
+    "consents": GOOD / "consents.csv",
 }
 
 

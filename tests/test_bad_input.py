@@ -29,6 +29,8 @@ CORPUS = {
     "orders_three_decimals.csv": ("orders", 1, "amount", "at most two decimals"),
     "follows_missing_user.csv": ("follows", 1, "user_id", "required value is missing"),
     "reach_log_bad_channel.csv": ("reach_log", 1, "channel", "must be one of"),
+    "consents_bad_status.csv": ("consents", 1, "status", "must be one of: granted, withdrawn"),
+    "users_masked_email.csv": ("users", 1, "email", "masked value cannot be loaded"),
 }
 
 

@@ -27,7 +27,7 @@ def test_ingest_tables_export_round_trip(tmp_path):
     info = json.loads(res.stdout)
     assert {k: v["rows"] for k, v in info.items()} == {
         "users": 3, "products": 3, "orders": 4, "order_items": 5, "events": 5, "follows": 3, "memberships": 2,
-        "reach_log": 3}
+        "reach_log": 3, "consents": 5}
     assert info["orders"]["from"] == "2024-06-18 09:15:00"
     out = tmp_path / "orders.parquet"
     assert run_cli("-w", ws, "export", "orders", str(out)).returncode == 0

@@ -137,9 +137,16 @@ def check_contract(tables: dict[str, pa.Table]) -> list[str]:
         t = tables[name]
         if pc.any(pc.less(t[hi], t[lo])).as_py():
             bad.append(f"{name}: {hi} < {lo}")
-    for name in ("orders", "events", "follows", "memberships", "reach_log"):
+    for name in ("orders", "events", "follows", "memberships", "reach_log", "consents"):
         if not _all(pc.is_in(tables[name]["user_id"], tables["users"]["user_id"])):
             bad.append(f"{name}: user_id not in users")
+    emails = tables["users"]["email"].drop_null()
+    if pc.count_distinct(emails).as_py() != len(emails):
+        bad.append("users: an email address belongs to two users")
+    reg = tables["users"].select(["user_id", "registered_at"])
+    c = tables["consents"].select(["user_id", "ts"]).join(reg, "user_id")
+    if pc.any(pc.less(c["ts"], c["registered_at"])).as_py():
+        bad.append("consents: a record before the user's registered_at")
     for name in ("order_items", "events"):
         s = tables[name]["sku"].drop_null()
         if not _all(pc.is_in(s, tables["products"]["sku"])):
@@ -297,6 +304,9 @@ def test_ids_and_phones_look_real(default):
     assert pc.all(pc.match_substring_regex(phones, r"^1[3-9]\d{9}$")).as_py()
     assert 0 < tables["users"]["phone"].null_count < tables["users"].num_rows * 0.3
     assert pc.all(pc.match_substring_regex(tables["products"]["sku"], r"^sku\d{4}$")).as_py()
+    emails = tables["users"]["email"]
+    assert 0.25 < emails.null_count / tables["users"].num_rows < 0.35  # about 70 % have an address
+    assert pc.all(pc.match_substring_regex(emails.drop_null(), r"^[a-z]*\d+@[a-z0-9.]*example\.(com|net)$")).as_py()
 
 
 # --------------------------------------------------------------------------------------------------

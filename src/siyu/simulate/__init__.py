@@ -1,7 +1,7 @@
 """A realistic, vectorised simulator of a Tmall/Taobao brand store with known ground truth.
 
-``simulate_store(SimulationConfig(...))`` returns the eight contract tables of docs/data.md (users,
-products, orders, order_items, events, follows, memberships, reach_log) and a truth dict; the
+``simulate_store(SimulationConfig(...))`` returns the nine contract tables of docs/data.md (users,
+products, orders, order_items, events, follows, memberships, reach_log, consents) and a truth dict; the
 purchase process is BG/NBD (Fader, Hardie & Lee 2005) with Gamma-Gamma spend (Fader, Hardie & Lee
 2005; Colombo & Jiang 1999), so CLV models, campaign holdouts and the customer-asset metrics (AIPL,
 FAST, GAIN, LINK+, pools, RFM) can be checked against the truth. ``write_store`` writes it out.

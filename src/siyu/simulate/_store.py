@@ -19,6 +19,13 @@ from siyu.simulate._behaviour import build_events
 from siyu.simulate._calendar import Calendar
 from siyu.simulate._catalog import BRANDS, CATEGORIES, NEW_DAYS, build_catalog
 from siyu.simulate._config import SimulationConfig
+from siyu.simulate._consents import (
+    CONSENT_SHARES,
+    build_consents,
+    email_column,
+    side_stream,
+    text_v2_from,
+)
 from siyu.simulate._customers import (
     JOIN_CHANNELS,
     TX_SOURCES,
@@ -33,6 +40,7 @@ from siyu.simulate._orders import TIER_NAMES, build_orders, tiers
 from siyu.simulate._reach import CHANNELS as REACH_CHANNELS
 from siyu.simulate._reach import run_campaigns
 from siyu.simulate._tables import (
+    consent_table,
     event_table,
     follow_table,
     id_arrays,
@@ -51,13 +59,14 @@ Progress = Callable[[str, float], None]
 
 
 def simulate_store(config: SimulationConfig, *, progress: Progress | None = None) -> tuple[dict[str, pa.Table], dict]:
-    """Simulate a Tmall brand store: the eight contract tables and the ground truth.
+    """Simulate a Tmall brand store: the nine contract tables and the ground truth.
 
     All randomness comes from one ``numpy.random.Generator``, ``numpy.random.default_rng(config.seed)``
     (made here, once, and handed to :func:`generate_store`), drawn in a fixed order, so the same config
-    gives identical tables. Purchases follow BG/NBD (Fader, Hardie & Lee 2005) in seasonally warped
-    operational time, spend per order Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM and CLV"; Colombo &
-    Jiang 1999); see :class:`SimulationConfig`.
+    gives identical tables. ``users.email`` and ``consents`` come from a side stream derived from that
+    generator's state (:func:`siyu.simulate._consents.side_stream`), so they leave every other draw unchanged.
+    Purchases follow BG/NBD (Fader, Hardie & Lee 2005) in seasonally warped operational time, spend per order
+    Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM and CLV"; Colombo & Jiang 1999); see :class:`SimulationConfig`.
 
     Parameters
     ----------
@@ -69,9 +78,9 @@ def simulate_store(config: SimulationConfig, *, progress: Progress | None = None
     Returns
     -------
     tables : dict of str to pyarrow.Table
-        ``users, products, orders, order_items, events, follows, memberships, reach_log`` with exactly
+        ``users, products, orders, order_items, events, follows, memberships, reach_log, consents`` with exactly
         the contract columns (docs/data.md) in contract order. Low-cardinality columns of the large tables (event type,
-        channels, keyword type, message status, store id) are dictionary-encoded strings.
+        channels, keyword type, message status, store id; the consent codes) are dictionary-encoded strings.
     truth : dict
         JSON-ready ground truth (every config value, BG/NBD and Gamma-Gamma parameters, seasonality,
         effects, campaigns, realised aggregates) plus ``truth["extra_tables"]``: Arrow tables
@@ -92,6 +101,7 @@ def generate_store(config: SimulationConfig, rng: np.random.Generator, *,
     rng : numpy.random.Generator
         Source of every draw, in a fixed order (advanced by the call); the same generator state gives
         identical tables, and ``numpy.random.default_rng(config.seed)`` gives :func:`simulate_store`'s.
+        Emails and consents are drawn from a side stream derived from its state on entry, without drawing from it.
     progress : callable, optional
         Called as ``progress(step, fraction)`` after each stage, ``fraction`` rising to 1.0.
 
@@ -115,6 +125,7 @@ def generate_store(config: SimulationConfig, rng: np.random.Generator, *,
             progress(name, frac)
 
     cfg = config
+    side = side_stream(rng)  # emails and consents (issue 15): before any draw, and without drawing from rng
     cal = Calendar(cfg.start, cfg.days, cfg.prehistory_days)
     cat = build_catalog(cfg, cal, rng)
     step("catalog", 0.05)
@@ -139,12 +150,14 @@ def generate_store(config: SimulationConfig, rng: np.random.Generator, *,
     registered = _first_seen(pop, ev, orders, members, follows)
     xhs_user = np.zeros(pop.n, bool)
     xhs_user[ev["user"][ev["channel"] == channel_code("xhs")]] = True
-    tables = {"users": user_table(rng, cal, pop, uid, registered, xhs_user), "products": cat.table}
+    email, has_email = email_column(side, pop.n)
+    tables = {"users": user_table(rng, cal, pop, uid, registered, xhs_user, email), "products": cat.table}
     tables["orders"], tables["order_items"], oid = order_tables(cal, orders, uid)
     tables["events"] = event_table(cal, ev, uid)
     tables["follows"] = follow_table(cal, follows, uid)
     tables["memberships"] = membership_table(cal, members, tier, uid)
     tables["reach_log"] = reach_table(cal, reach, uid)
+    tables["consents"] = consent_table(cal, build_consents(side, cal, pop, registered, members, reach, has_email), uid)
     tables = {k: tables[k] for k in TABLE_NAMES}
     step("tables", 0.9)
     bought = campaign_outcomes(reach, tx, cfg.message_window_days)
@@ -152,6 +165,8 @@ def generate_store(config: SimulationConfig, rng: np.random.Generator, *,
     camp_ids = [c["campaign_id"] for c in reach.campaigns]
     extra = truth_tables(cal, pop, orders, oid, uid, members, follows, reach, bought, camp_ids, repeats_total, cfg.p)
     truth = _truth(cfg, cal, cat, tables, realised(cal, pop, orders, members, follows, len(ev["user"])), reach)
+    truth["consents"] = {"shares": dict(CONSENT_SHARES), "text_v2_from": text_v2_from(cal),
+                         "rules": "siyu.simulate._consents (module docstring); emails use reserved example domains"}
     truth["source_counts"] = {s: int((orders.source == i).sum()) for i, s in enumerate(TX_SOURCES)}
     truth["extra_tables"] = extra
     step("truth", 1.0)

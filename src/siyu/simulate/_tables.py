@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from siyu.contract.schema import EVENT_TYPES, KEYWORD_TYPES, TABLES
+from siyu.contract.schema import (
+    CONSENT_CHANNELS,
+    CONSENT_PURPOSES,
+    CONSENT_STATUSES,
+    EVENT_TYPES,
+    KEYWORD_TYPES,
+    TABLES,
+)
 from siyu.simulate._arrow import (
     categorical,
     digits_width,
@@ -15,14 +22,15 @@ from siyu.simulate._arrow import (
     timestamps,
 )
 from siyu.simulate._calendar import Calendar
+from siyu.simulate._consents import CONSENT_SOURCES, TEXT_VERSIONS, Consents
 from siyu.simulate._customers import JOIN_CHANNELS, Population, Spells
 from siyu.simulate._orders import TIERS, Orders
 from siyu.simulate._reach import CHANNELS as REACH_CHANNELS
 from siyu.simulate._reach import STATUSES, Reach
 from siyu.simulate._traffic import CHANNELS
 
-__all__ = ["contract_table", "event_table", "follow_table", "id_arrays", "membership_table", "order_tables",
-           "reach_table", "user_table"]
+__all__ = ["consent_table", "contract_table", "event_table", "follow_table", "id_arrays", "membership_table",
+           "order_tables", "reach_table", "user_table"]
 
 CITY_TIERS = ("一线", "新一线", "二线", "三线", "四线及以下")
 GENDERS = ("F", "M")
@@ -49,8 +57,10 @@ def _pick(rng: np.random.Generator, p: tuple[float, ...] | np.ndarray, n: int, n
 
 
 def user_table(rng: np.random.Generator, cal: Calendar, pop: Population, uid: pa.ChunkedArray,
-               registered: np.ndarray, xhs_user: np.ndarray) -> pa.Table:
-    """users: synthetic profile, 88VIP flag, first-seen time and 小红书 backflow tags."""
+               registered: np.ndarray, xhs_user: np.ndarray, email: pa.Array) -> pa.Table:
+    """users: synthetic profile, 88VIP flag, first-seen time and 小红书 backflow tags.
+
+    ``email`` (:func:`siyu.simulate._consents.email_column`) is drawn from its own stream, not from ``rng``."""
     n = pop.n
     city_p = np.where(pop.vip[:, None], [0.26, 0.26, 0.2, 0.16, 0.12], [0.16, 0.21, 0.21, 0.21, 0.21])
     u = rng.random(n)
@@ -76,6 +86,7 @@ def user_table(rng: np.random.Generator, cal: Calendar, pop: Population, uid: pa
     cols = {
         "user_id": uid,
         "phone": phone,
+        "email": email,
         "city_tier": categorical(city, CITY_TIERS, dictionary=False),
         "gender": categorical(gender, GENDERS, dictionary=False),
         "age_band": categorical(age, AGE_BANDS, dictionary=False),
@@ -164,4 +175,17 @@ def reach_table(cal: Calendar, r: Reach, uid: pa.ChunkedArray) -> pa.Table:
         "channel": categorical(r.msg_channel[o], REACH_CHANNELS),
         "campaign_id": categorical(r.msg_campaign[o], camp_ids),
         "status": categorical(r.msg_status[o], STATUSES),
+    })
+
+
+def consent_table(cal: Calendar, c: Consents, uid: pa.ChunkedArray) -> pa.Table:
+    """consents: the ledger of grants and withdrawals, ordered by user then time."""
+    return contract_table("consents", {
+        "user_id": uid.take(pa.array(c.user)),
+        "channel": categorical(c.channel, CONSENT_CHANNELS),
+        "purpose": categorical(c.purpose, CONSENT_PURPOSES),
+        "status": categorical(c.status, CONSENT_STATUSES),
+        "ts": timestamps(cal.to_us(c.t)),
+        "source": categorical(c.source, CONSENT_SOURCES),
+        "text_version": categorical(c.version, TEXT_VERSIONS),
     })
