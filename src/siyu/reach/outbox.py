@@ -197,13 +197,20 @@ def _send_batch(ws: Workspace, cfg: ReachSettings, now: dt.datetime, batch: list
     key = load_or_create_key(ws.path) if emails else None
     by_channel: dict[str, list[OutMessage]] = defaultdict(list)
     env = _env()
+    compiled: dict[str, Any] = {}  # template text -> compiled template, once per batch
+
+    def template(text: str) -> Any:
+        if text not in compiled:
+            compiled[text] = env.from_string(text)
+        return compiled[text]
+
     for m in go:
         c = campaigns[m["campaign_id"]]
         ctx: dict[str, Any] = {"campaign": {"id": c.id, "channel": m["channel"]}}
         if m["variant"] == "personalised":
             ctx["user"] = profiles.get(m["user_id"]) or {"user_id": m["user_id"]}
-        text = env.from_string(getattr(c.content, m["variant"])).render(**ctx)
-        subject = env.from_string(c.content.subject or cfg.email.subject).render(campaign=ctx["campaign"])
+        text = template(getattr(c.content, m["variant"])).render(**ctx)
+        subject = template(c.content.subject or cfg.email.subject).render(campaign=ctx["campaign"])
         enc = emails.get(m["user_id"]) if m["channel"] == "email" else None
         by_channel[m["channel"]].append(OutMessage(
             message_id=m["message_id"], campaign_id=c.id, user_id=m["user_id"], channel=m["channel"],

@@ -93,8 +93,11 @@ def plan(ws: Workspace, campaign: Campaign | str | Path | dict[str, Any], at: dt
     s1 = quiet.shift(s0)
     plan_seq = (ws.query("SELECT coalesce(max(plan_seq), 0) + 1 AS s FROM campaigns").column("s")[0].as_py())
     channels = pa.table({"channel": list(c.channels), "rank": list(range(len(c.channels)))})
+    from siyu.engine.sql import load_model
 
-    with ws.session() as conn, registered(conn, _members=members.select(["user_id"]), _chans=channels):
+    def build(conn: Any) -> int:
+        """The plan as session tables: _arms (every member's arm), _plan (the queued messages) and _supp (the
+        suppressions); returns how many lower-priority messages were moved or dropped to make room."""
         k = keyed_fraction_sql
         run(conn, f"""CREATE OR REPLACE TEMP TABLE _arms AS
             SELECT user_id, CASE WHEN {k('$salt', "'gc'", 'user_id')} < $gc THEN 'global_control'
@@ -104,8 +107,6 @@ def plan(ws: Workspace, campaign: Campaign | str | Path | dict[str, Any], at: dt
             {"salt": salt(ws), "gc": cfg.global_control, "campaign": c.id, "holdout": c.holdout})
         run(conn, "CREATE OR REPLACE TEMP TABLE _reach_targets AS SELECT a.user_id, ch.channel FROM _arms a, _chans ch "
                   "WHERE a.arm = 'treatment'")
-        from siyu.engine.sql import load_model
-
         run(conn, "CREATE OR REPLACE TEMP TABLE _consent AS " + load_model("reach_consent").sql, {"at": s0})
         # the first channel the user can be reached on: consent for the channel (and third_party where the channel
         # hands data on), a variant the consents allow, and an address for email
@@ -121,99 +122,105 @@ def plan(ws: Workspace, campaign: Campaign | str | Path | dict[str, Any], at: dt
             {"has_p": c.content.personalised is not None, "has_plain": c.content.plain is not None,
              "third": list(cfg.third_party_channels)})
         run(conn, "CREATE OR REPLACE TEMP TABLE _reach_users AS SELECT user_id FROM _chosen")
-        counted = arrow(conn, load_model("reach_window").sql,
-                        {"lo": s1 - window, "hi": max(s1, c.send_until) + window, "campaign": c.id,
-                         "priority": c.priority, "plan_seq": plan_seq})
-        arms = arrow(conn, "SELECT a.user_id, a.arm, ch.channel, ch.variant FROM _arms a "
-                           "LEFT JOIN _chosen ch USING (user_id) ORDER BY a.user_id")
-        for temp in ("_arms", "_reach_targets", "_consent", "_chosen", "_reach_users"):
-            run(conn, f"DROP TABLE IF EXISTS {temp}")
+        run(conn, "CREATE OR REPLACE TEMP TABLE _counted AS " + load_model("reach_window").sql,
+            {"lo": s1 - window, "hi": max(s1, c.send_until) + window, "campaign": c.id, "priority": c.priority,
+             "plan_seq": plan_seq})
+        # a user with fewer counted messages than the limit within one window of s1 (and under the channel's cap)
+        # fits at s1 whatever their order; the others are searched one by one (rules.earliest_slot)
+        caps = pa.table({"channel": list(cfg.channel_caps) or [""], "cap": list(cfg.channel_caps.values()) or [None]},
+                        schema=pa.schema([("channel", pa.string()), ("cap", pa.int64())]))
+        with registered(conn, _caps=caps):
+            run(conn, """CREATE OR REPLACE TEMP TABLE _near AS
+                SELECT h.user_id, h.channel, count(k.ts) AS n, count(k.ts) FILTER (WHERE k.channel = h.channel) AS n_ch,
+                       any_value(cp.cap) AS cap
+                FROM _chosen h LEFT JOIN _counted k ON k.user_id = h.user_id AND k.ts > $s - $w AND k.ts < $s + $w
+                LEFT JOIN _caps cp ON cp.channel = h.channel
+                GROUP BY h.user_id, h.channel""", {"s": s1, "w": window})
+        slow_users = arrow(conn, "SELECT n.user_id, n.channel, n.cap FROM _near n WHERE n.n >= $max "
+                                 "OR (n.cap IS NOT NULL AND n.n_ch >= n.cap) ORDER BY n.user_id",
+                           {"max": cfg.max_messages}).to_pylist() if s1 <= c.send_until else []
+        slow_rows: list[tuple[str, dt.datetime | None]] = []
+        if slow_users:
+            times: dict[str, list[tuple[dt.datetime, str]]] = defaultdict(list)
+            for r in arrow(conn, "SELECT user_id, ts, channel FROM _counted WHERE user_id IN "
+                                 "(SELECT user_id FROM _near WHERE n >= $max OR (cap IS NOT NULL AND n_ch >= cap)) "
+                                 "ORDER BY user_id, ts", {"max": cfg.max_messages}).to_pylist():
+                times[r["user_id"]].append((r["ts"], r["channel"]))
+            for r in slow_users:
+                mine = times[r["user_id"]]
+                all_t, ch_t = [t for t, _ in mine], [t for t, x in mine if x == r["channel"]]
+                when: dt.datetime | None = s1
+                if not (fits(all_t, s1, window, cfg.max_messages)
+                        and (r["cap"] is None or fits(ch_t, s1, window, r["cap"]))):
+                    when = (earliest_slot(all_t, s1, c.send_until, window, cfg.max_messages, quiet, ch_t, r["cap"])
+                            if c.on_budget == "queue" else None)
+                slow_rows.append((r["user_id"], when))
+        slow = pa.table({"user_id": pa.array([u for u, _ in slow_rows], pa.string()),
+                         "scheduled_at": pa.array([w for _, w in slow_rows], pa.timestamp("us"))})
+        with registered(conn, _slow=slow):
+            run(conn, "CREATE OR REPLACE TEMP TABLE _slow_t AS SELECT * FROM _slow")
+        quiet_drop = s1 > c.send_until
+        run(conn, """CREATE OR REPLACE TEMP TABLE _plan AS
+            SELECT h.user_id, h.channel, h.variant, coalesce(sl.scheduled_at, $s) AS scheduled_at,
+                   sl.user_id IS NOT NULL AND sl.scheduled_at <> $s AS by_budget
+            FROM _chosen h LEFT JOIN _slow_t sl USING (user_id)
+            WHERE NOT $quiet_drop AND (sl.user_id IS NULL OR sl.scheduled_at IS NOT NULL)""",
+            {"s": s1, "quiet_drop": quiet_drop})
+        run(conn, """CREATE OR REPLACE TEMP TABLE _supp AS
+            SELECT a.user_id, CASE WHEN a.arm <> 'treatment' THEN a.arm WHEN h.user_id IS NULL THEN 'no_consent'
+                                   WHEN $quiet_drop THEN 'quiet_hours_dropped' ELSE 'budget' END AS reason,
+                   h.channel
+            FROM _arms a LEFT JOIN _chosen h USING (user_id) LEFT JOIN _slow_t sl USING (user_id)
+            WHERE a.arm <> 'treatment' OR h.user_id IS NULL OR $quiet_drop
+               OR (sl.user_id IS NOT NULL AND sl.scheduled_at IS NULL)""", {"quiet_drop": quiet_drop})
+        return _write(ws, conn, c, at, as_of, snapshot_id, plan_seq, members.num_rows)
 
-    # budget: most users have fewer than the limit near s1 and fit there; the rest are searched one by one
-    near: dict[str, list[tuple[dt.datetime, str]]] = defaultdict(list)
-    for u, t, ch in zip(*(counted.column(n).to_pylist() for n in ("user_id", "ts", "channel"))):
-        near[u].append((t, ch))
-    caps = cfg.channel_caps
-    rows = arms.to_pylist()
-    planned: list[dict[str, Any]] = []
-    suppressed: list[tuple[str, str, str | None]] = []
-    queued_quiet = queued_budget = 0
-    for r in rows:
-        u, arm, ch, variant = r["user_id"], r["arm"], r["channel"], r["variant"]
-        if arm != "treatment":
-            suppressed.append((u, arm, None))
-            continue
-        if ch is None:
-            suppressed.append((u, "no_consent", None))
-            continue
-        if s1 > c.send_until:
-            suppressed.append((u, "quiet_hours_dropped", ch))
-            continue
-        mine = near.get(u, ())
-        times = [t for t, _ in mine]
-        ctimes = [t for t, x in mine if x == ch]
-        cap = caps.get(ch)
-        when: dt.datetime | None = s1
-        if mine and not (fits(times, s1, window, cfg.max_messages) and (cap is None or fits(ctimes, s1, window, cap))):
-            when = (earliest_slot(times, s1, c.send_until, window, cfg.max_messages, quiet, ctimes, cap)
-                    if c.on_budget == "queue" else None)
-            if when is None:
-                suppressed.append((u, "budget", ch))
-                continue
-            queued_budget += 1
-        elif s1 > s0:
-            queued_quiet += 1
-        planned.append({"user_id": u, "channel": ch, "variant": variant, "scheduled_at": when})
+    with ws.session() as conn, registered(conn, _members=members.select(["user_id"]), _chans=channels):
+        try:
+            bumped = ws.write(build)
+            stats = {r["k"]: r for r in arrow(conn, """
+                SELECT 'reason:' || reason AS k, count(*) AS n FROM _supp GROUP BY ALL
+                UNION ALL SELECT 'channel:' || channel, count(*) FROM _plan GROUP BY ALL
+                UNION ALL SELECT 'variant:' || variant, count(*) FROM _plan GROUP BY ALL
+                UNION ALL SELECT 'planned', count(*) FROM _plan
+                UNION ALL SELECT 'budget_queued', count(*) FILTER (WHERE by_budget) FROM _plan
+                UNION ALL SELECT 'audience', count(*) FROM _arms""").to_pylist()}
+        finally:
+            for temp in ("_arms", "_reach_targets", "_consent", "_chosen", "_reach_users", "_counted", "_near",
+                         "_slow_t", "_plan", "_supp"):
+                run(conn, f"DROP TABLE IF EXISTS {temp}")
 
-    bumped = _store(ws, c, at, as_of, snapshot_id, plan_seq, members.num_rows, rows, planned, suppressed)
-    by_reason = {k: 0 for k in REASONS}
-    for _, reason, _ in suppressed:
-        by_reason[reason] += 1
-    by_channel: dict[str, int] = {ch: 0 for ch in c.channels}
-    by_variant: dict[str, int] = {}
-    for p in planned:
-        by_channel[p["channel"]] += 1
-        by_variant[p["variant"]] = by_variant.get(p["variant"], 0) + 1
-    return {"campaign": c.id, "audience": len(rows), "planned": len(planned), "suppressed": by_reason,
-            "queued_quiet_hours": queued_quiet, "queued_budget": queued_budget, "by_channel": by_channel,
-            "by_variant": by_variant, "bumped": bumped, "at": at.isoformat(sep=" "), "as_of": as_of.isoformat(),
-            "snapshot_id": snapshot_id}
+    def n(key: str) -> int:
+        return int(stats[key]["n"]) if key in stats else 0
+
+    planned = n("planned")
+    queued_budget = n("budget_queued")
+    return {"campaign": c.id, "audience": n("audience"), "planned": planned,
+            "suppressed": {r: n(f"reason:{r}") for r in REASONS},
+            "queued_quiet_hours": planned - queued_budget if s1 > s0 else 0, "queued_budget": queued_budget,
+            "by_channel": {ch: n(f"channel:{ch}") for ch in c.channels},
+            "by_variant": {v: n(f"variant:{v}") for v in ("personalised", "plain") if n(f"variant:{v}")},
+            "bumped": bumped, "at": at.isoformat(sep=" "), "as_of": as_of.isoformat(), "snapshot_id": snapshot_id}
 
 
-def _store(ws: Workspace, c: Campaign, at: dt.datetime, as_of: dt.date, snapshot_id: str | None, plan_seq: int,
-           audience: int, arms: list[dict[str, Any]], planned: list[dict[str, Any]],
-           suppressed: list[tuple[str, str, str | None]]) -> int:
-    """Write the plan in one transaction (replacing an unsent earlier plan), then make room by priority."""
-    out = pa.table({
-        "user_id": pa.array([p["user_id"] for p in planned], pa.string()),
-        "channel": pa.array([p["channel"] for p in planned], pa.string()),
-        "variant": pa.array([p["variant"] for p in planned], pa.string()),
-        "scheduled_at": pa.array([p["scheduled_at"] for p in planned], pa.timestamp("us")),
-    })
-    sup = pa.table({"user_id": pa.array([s[0] for s in suppressed], pa.string()),
-                    "reason": pa.array([s[1] for s in suppressed], pa.string()),
-                    "channel": pa.array([s[2] for s in suppressed], pa.string())})
-    arm = pa.table({"user_id": pa.array([a["user_id"] for a in arms], pa.string()),
-                    "arm": pa.array([a["arm"] for a in arms], pa.string())})
-
-    def write(conn: Any) -> int:
-        with transaction(conn), registered(conn, _out=out, _sup=sup, _arm=arm):
-            for table in ("outbox", "reach_suppressions", "campaign_assignments", "campaigns"):
-                run(conn, f"DELETE FROM {table} WHERE campaign_id = ?", [c.id])
-            run(conn, "INSERT INTO campaigns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [c.id, json.dumps(c.definition(), ensure_ascii=False), c.audience_name or json.dumps(
-                    c.audience, ensure_ascii=False), snapshot_id, audience, as_of, c.priority, c.on_budget,
-                 c.send_from, c.send_until, at, plan_seq, now_local(ws)])
-            # the message id is the idempotency key: the same campaign and user always give the same id
-            run(conn, """INSERT INTO outbox SELECT 'm_' || left(sha256($campaign || chr(31) || user_id), 24),
-                $campaign, user_id, channel, variant, 'queued', scheduled_at, NULL, 0, $priority, $plan_seq, NULL, NULL
-                FROM _out""", {"campaign": c.id, "priority": c.priority, "plan_seq": plan_seq})
-            run(conn, "INSERT INTO reach_suppressions SELECT ?, user_id, reason, channel, 'plan', ? FROM _sup",
-                [c.id, at])
-            run(conn, "INSERT INTO campaign_assignments SELECT ?, user_id, arm, ? FROM _arm", [c.id, as_of])
-            return _make_room(ws, conn, c, at)
-
-    return ws.write(write)
+def _write(ws: Workspace, conn: Any, c: Campaign, at: dt.datetime, as_of: dt.date, snapshot_id: str | None,
+           plan_seq: int, audience: int) -> int:
+    """Write the plan held in _plan, _supp and _arms in one transaction (replacing an unsent earlier plan), then
+    make room by priority."""
+    with transaction(conn):
+        for table in ("outbox", "reach_suppressions", "campaign_assignments", "campaigns"):
+            run(conn, f"DELETE FROM {table} WHERE campaign_id = ?", [c.id])
+        run(conn, "INSERT INTO campaigns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [c.id, json.dumps(c.definition(), ensure_ascii=False), c.audience_name or json.dumps(
+                c.audience, ensure_ascii=False), snapshot_id, audience, as_of, c.priority, c.on_budget,
+             c.send_from, c.send_until, at, plan_seq, now_local(ws)])
+        # the message id is the idempotency key: the same campaign and user always give the same id
+        run(conn, """INSERT INTO outbox SELECT 'm_' || left(sha256($campaign || chr(31) || user_id), 24),
+            $campaign, user_id, channel, variant, 'queued', scheduled_at, NULL, 0, $priority, $plan_seq, NULL, NULL
+            FROM _plan""", {"campaign": c.id, "priority": c.priority, "plan_seq": plan_seq})
+        run(conn, "INSERT INTO reach_suppressions SELECT ?, user_id, reason, channel, 'plan', ? FROM _supp", [c.id, at])
+        run(conn, "INSERT INTO campaign_assignments SELECT ?, user_id, arm, ? FROM _arms", [c.id, as_of])
+        return _make_room(ws, conn, c, at)
 
 
 def _make_room(ws: Workspace, conn: Any, c: Campaign, at: dt.datetime) -> int:

@@ -74,7 +74,10 @@ class Receiver:
             def log_message(self, *args: Any) -> None:  # bodies hold user ids: never logged
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # the standard library's 5 refuses a sender's concurrent connections
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="siyu-receiver", daemon=True)
         self._thread.start()

@@ -29,7 +29,7 @@ DDL = (
     "priority INTEGER NOT NULL, on_budget VARCHAR NOT NULL, send_from TIMESTAMP NOT NULL, "
     "send_until TIMESTAMP NOT NULL, planned_at TIMESTAMP NOT NULL, plan_seq BIGINT NOT NULL, "
     "created_at TIMESTAMP NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS outbox (message_id VARCHAR PRIMARY KEY, campaign_id VARCHAR NOT NULL, "
+    "CREATE TABLE IF NOT EXISTS outbox (message_id VARCHAR NOT NULL, campaign_id VARCHAR NOT NULL, "
     "user_id VARCHAR NOT NULL, channel VARCHAR NOT NULL, variant VARCHAR NOT NULL, status VARCHAR NOT NULL, "
     "scheduled_at TIMESTAMP NOT NULL, sent_at TIMESTAMP, attempts INTEGER NOT NULL, priority INTEGER NOT NULL, "
     "plan_seq BIGINT NOT NULL, content VARCHAR, last_error VARCHAR)",
