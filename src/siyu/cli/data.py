@@ -40,7 +40,7 @@ def init(ctx: typer.Context) -> None:
 @commands.command()
 def ingest(ctx: typer.Context,
            table: Annotated[str, typer.Argument(help="Contract table: users, products, orders, order_items, events, "
-                                                     "follows, memberships, reach_log.")],
+                                                     "follows, memberships, reach_log, consents.")],
            file: Annotated[Path, typer.Argument(help="CSV, Parquet or JSON Lines file (format from the extension).")],
            encoding: Annotated[str, typer.Option(
                "--encoding", help="Encoding of a CSV / JSON Lines file: utf-8, gbk, gb18030, utf-8-sig or any codec "

@@ -14,7 +14,7 @@
     personalised = "{{ user.city_tier }} 的老朋友，春季回购礼已到账"
     plain = "春季回购礼已到账"
 
-Rules: docs/reach.md §Campaigns. Errors name the file and the key (``channels[2]: ...``) and exit 78.
+Rules: docs/reach.md §Campaigns. Errors name the file and the key (``channels: unknown channel 'fax'``) and exit 78.
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def load_campaign(source: str | Path | dict[str, Any]) -> Campaign:
     Raises
     ------
     ConfigError
-        Naming the file and each bad key (``channels[1]: unknown channel 'fax'``), or when the file cannot be read
+        Naming the file and each bad key (``channels: unknown channel 'fax'``), or when the file cannot be read
         or is not TOML.
     """
     if isinstance(source, dict):

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from siyu.reach.outbox import send
 from siyu.reach.plan import plan
 from siyu.reach.receiver import Receiver
+from siyu.reach.store import funnel
 
 if TYPE_CHECKING:
     from siyu.workspace import Workspace
@@ -60,15 +61,18 @@ def run_demo_reach(ws: Workspace, last: dt.date, seed: int = 7) -> dict[str, Any
         with Receiver(secret) as rx:
             settings = cfg.model_copy(update={"webhook": cfg.webhook.model_copy(
                 update={"url": rx.url, "secret_env": _SECRET_ENV, "backoff_s": 0.05})})
-            plans = [plan(ws, {**c, "send_from": at, "send_until": until}, at) for c in DEMO_CAMPAIGNS]
-            sends = [send(ws, c["id"], at, settings=settings) for c in DEMO_CAMPAIGNS]
+            # a demo run again on the same workspace keeps the campaigns it already sent (a sent campaign is final)
+            todo = [c for c in DEMO_CAMPAIGNS if not any(r["sent"] + r["failed"] for r in funnel(ws, c["id"]))]
+            plans = [plan(ws, {**c, "send_from": at, "send_until": until}, at) for c in todo]
+            sends = [send(ws, c["id"], at, settings=settings) for c in todo]
             received = {"handled": len(rx.handled), "deliveries": rx.deliveries}
     finally:
         if old is None:
             os.environ.pop(_SECRET_ENV, None)
         else:
             os.environ[_SECRET_ENV] = old
-    _feedback(ws, [c["id"] for c in DEMO_CAMPAIGNS], at, seed)
+    if plans:
+        _feedback(ws, [c["id"] for c in todo], at, seed)
     return {"plans": plans, "sends": sends, "receiver": received}
 
 

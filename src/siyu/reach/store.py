@@ -40,18 +40,22 @@ DDL = (
 )
 
 
+def _have_tables(ws: Workspace) -> bool:
+    ws._require("write", "reach (campaigns and the outbox live in the workspace file)")
+    have = {r["table_name"] for r in ws.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_name IN "
+        "('campaigns', 'outbox', 'reach_suppressions', 'campaign_assignments')").to_pylist()}
+    return len(have) == len(DDL)
+
+
 def ensure_tables(ws: Workspace) -> None:
     """Create the reach tables when absent (refused on an engine that cannot write)."""
-    ws._require("write", "reach (campaigns and the outbox live in the workspace file)")
 
     def create(conn: Any) -> None:
         for ddl in DDL:
             run(conn, ddl)
 
-    have = {r["table_name"] for r in ws.query(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_name IN "
-        "('campaigns', 'outbox', 'reach_suppressions', 'campaign_assignments')").to_pylist()}
-    if len(have) < len(DDL):
+    if not _have_tables(ws):
         ws.write(create)
 
 
@@ -75,12 +79,21 @@ def list_campaigns(ws: Workspace) -> list[dict[str, Any]]:
 
 def funnel(ws: Workspace, campaign: str | None = None) -> list[dict[str, Any]]:
     """The reach funnel per campaign (model ``reach_funnel``): audience, planned, suppressed by reason, queued,
-    sent, failed, delivered, opened, clicked."""
-    ensure_tables(ws)
+    sent, failed, delivered, opened, clicked; empty before the first plan (a read never creates tables, so it works
+    on a workspace opened read-only)."""
+    if not _have_tables(ws):
+        return []
     return ws.model("reach_funnel", campaign=campaign).to_pylist()
 
 
 def outbox(ws: Workspace, campaign: str | None = None):
-    """The outbox (model ``outbox_list``) as a :class:`pyarrow.Table` with the columns of ``siyu outbox``."""
-    ensure_tables(ws)
+    """The outbox (model ``outbox_list``) as a :class:`pyarrow.Table` with the columns of ``siyu outbox`` (no rows
+    before the first plan)."""
+    if not _have_tables(ws):
+        import pyarrow as pa
+
+        return pa.table({c: pa.array([], t) for c, t in (
+            ("message_id", pa.string()), ("campaign_id", pa.string()), ("user_id", pa.string()),
+            ("channel", pa.string()), ("status", pa.string()), ("scheduled_at", pa.timestamp("us")),
+            ("sent_at", pa.timestamp("us")), ("attempts", pa.int32()))})
     return ws.model("outbox_list", campaign=campaign)

@@ -108,4 +108,5 @@ CHARTS: dict[str, tuple[str, Callable[[Any], go.Figure]]] = {
     "chart-clv-conditional": ("clv_validation", clv_conditional),
     "chart-channel-groups": ("summary", channel_groups),
     "chart-channels": ("summary", channels),
+    "chart-reach-funnel": ("reach", reach_funnel),
 }
