@@ -48,8 +48,8 @@ def test_third_party_channels(tmp_path, at):
 def test_adapters_export_dir_and_batch_size(tmp_path, at):
     users = ["u1", "u2", "u3"]
     ws = make_store(tmp_path, users, grant(users),
-                    toml='[reach]\nglobal_control = 0.0\nexport_dir = "packages"\nbatch_size = 1\n'
-                         '[reach.adapters]\ngroup_chat = "webhook"\n')
+                    toml="\n".join(['[reach]', 'global_control = 0.0', 'export_dir = "packages"', 'batch_size = 1',
+                                     '[reach.adapters]', 'group_chat = "webhook"', '']))
     plan(ws, campaign(), at)
     steps = []
     res = send(ws, "c1", at, progress=lambda name, frac: steps.append(frac))
