@@ -41,7 +41,7 @@ class SlowHook:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 good = hmac.compare_digest(hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest(),
                                            self.headers.get("X-Siyu-Signature", ""))
@@ -76,7 +76,7 @@ class SlowMail:
     def __init__(self) -> None:
         self.keys: Counter[str] = Counter()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope):
         await asyncio.sleep(0.01)
         msg = email.message_from_bytes(envelope.content)
         self.keys[msg["Idempotency-Key"]] += 1
@@ -124,7 +124,7 @@ def test_kill_9_during_send_loses_nothing_and_acts_once(tmp_path, channel):
         got_before = set(counted.keys)
         assert 0 < len(got_before) < N  # killed in the middle
         second = _send(ws.path, env)
-        out, err = second.communicate(timeout=300)
+        _, err = second.communicate(timeout=300)
         assert second.returncode == 0, err
         assert set(counted.keys) == planned  # every planned message reached the receiver
         dupes = sum(counted.keys.values()) - N

@@ -57,7 +57,7 @@ def test_control_groups_are_keyed_stable_and_per_campaign(tmp_path, at):
     users = [f"u{i:03d}" for i in range(400)]
     ws = make_store(tmp_path, users, grant(users), toml="[reach]\nglobal_control = 0.2\n")
     a = plan(ws, campaign(id="a", holdout=0.25), at)
-    b = plan(ws, campaign(id="b", holdout=0.25, priority=1), at)
+    plan(ws, campaign(id="b", holdout=0.25, priority=1), at)
     arms = {cid: {r["user_id"]: r["arm"] for r in ws.query(
         "SELECT user_id, arm FROM campaign_assignments WHERE campaign_id = ?", [cid]).to_pylist()} for cid in "ab"}
     gc_a = {u for u, arm in arms["a"].items() if arm == "global_control"}

@@ -119,4 +119,4 @@ def register(app: typer.Typer) -> None:
     app.command("consent")(consent_cmd)
 
 
-__all__ = ["register", "console"]
+__all__ = ["console", "register"]

@@ -56,7 +56,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 want = hmac.new(receiver.secret, body, hashlib.sha256).hexdigest()
                 ok = hmac.compare_digest(want, self.headers.get("X-Siyu-Signature") or "")

@@ -24,19 +24,19 @@ if TYPE_CHECKING:
 __all__ = ["DDL", "ensure_tables", "funnel", "list_campaigns", "now_local", "outbox", "salt"]
 
 DDL = (
-    "CREATE TABLE IF NOT EXISTS campaigns (campaign_id VARCHAR PRIMARY KEY, definition VARCHAR NOT NULL, "
-    "audience VARCHAR, snapshot_id VARCHAR, audience_size BIGINT NOT NULL, as_of DATE NOT NULL, "
-    "priority INTEGER NOT NULL, on_budget VARCHAR NOT NULL, send_from TIMESTAMP NOT NULL, "
-    "send_until TIMESTAMP NOT NULL, planned_at TIMESTAMP NOT NULL, plan_seq BIGINT NOT NULL, "
-    "created_at TIMESTAMP NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS outbox (message_id VARCHAR NOT NULL, campaign_id VARCHAR NOT NULL, "
-    "user_id VARCHAR NOT NULL, channel VARCHAR NOT NULL, variant VARCHAR NOT NULL, status VARCHAR NOT NULL, "
-    "scheduled_at TIMESTAMP NOT NULL, sent_at TIMESTAMP, attempts INTEGER NOT NULL, priority INTEGER NOT NULL, "
-    "plan_seq BIGINT NOT NULL, content VARCHAR, last_error VARCHAR)",
-    "CREATE TABLE IF NOT EXISTS reach_suppressions (campaign_id VARCHAR NOT NULL, user_id VARCHAR NOT NULL, "
-    "reason VARCHAR NOT NULL, channel VARCHAR, stage VARCHAR NOT NULL, ts TIMESTAMP NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS campaign_assignments (campaign_id VARCHAR NOT NULL, user_id VARCHAR NOT NULL, "
-    "arm VARCHAR NOT NULL, as_of DATE NOT NULL)",
+    ("CREATE TABLE IF NOT EXISTS campaigns (campaign_id VARCHAR PRIMARY KEY, definition VARCHAR NOT NULL, "
+     "audience VARCHAR, snapshot_id VARCHAR, audience_size BIGINT NOT NULL, as_of DATE NOT NULL, "
+     "priority INTEGER NOT NULL, on_budget VARCHAR NOT NULL, send_from TIMESTAMP NOT NULL, "
+     "send_until TIMESTAMP NOT NULL, planned_at TIMESTAMP NOT NULL, plan_seq BIGINT NOT NULL, "
+     "created_at TIMESTAMP NOT NULL)"),
+    ("CREATE TABLE IF NOT EXISTS outbox (message_id VARCHAR NOT NULL, campaign_id VARCHAR NOT NULL, "
+     "user_id VARCHAR NOT NULL, channel VARCHAR NOT NULL, variant VARCHAR NOT NULL, status VARCHAR NOT NULL, "
+     "scheduled_at TIMESTAMP NOT NULL, sent_at TIMESTAMP, attempts INTEGER NOT NULL, priority INTEGER NOT NULL, "
+     "plan_seq BIGINT NOT NULL, content VARCHAR, last_error VARCHAR)"),
+    ("CREATE TABLE IF NOT EXISTS reach_suppressions (campaign_id VARCHAR NOT NULL, user_id VARCHAR NOT NULL, "
+     "reason VARCHAR NOT NULL, channel VARCHAR, stage VARCHAR NOT NULL, ts TIMESTAMP NOT NULL)"),
+    ("CREATE TABLE IF NOT EXISTS campaign_assignments (campaign_id VARCHAR NOT NULL, user_id VARCHAR NOT NULL, "
+     "arm VARCHAR NOT NULL, as_of DATE NOT NULL)"),
 )
 
 
