@@ -214,7 +214,7 @@ class ReachWebhookSettings(_Strict):
     timeout_s: float = Field(5.0, gt=0, description="Seconds before a request times out (then retried).")
     retries: int = Field(3, ge=1, le=10, description="Attempts per message in one send run (5xx and timeouts).")
     backoff_s: float = Field(0.2, ge=0, description="First wait between attempts; doubled after each.")
-    concurrency: int = Field(16, ge=1, le=256, description="Requests in flight at once.")
+    concurrency: int = Field(8, ge=1, le=256, description="Requests in flight at once.")
 
 
 class ReachSettings(_Strict):

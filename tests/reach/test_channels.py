@@ -7,9 +7,11 @@ import email
 import email.policy
 import hashlib
 import hmac
+import ipaddress
 import itertools
 import json
 import socket
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,10 +20,12 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from tenacity import Retrying
 
 from siyu import ConfigError
 from siyu.config import ReachEmailSettings, ReachSettings, ReachWebhookSettings
 from siyu.reach.channels import OutMessage, open_adapter
+from siyu.reach.channels.base import retrying
 from siyu.reach.channels.email import EmailChannel
 from siyu.reach.channels.export import ExportChannel, safe_name
 from siyu.reach.channels.webhook import WebhookChannel
@@ -53,15 +57,57 @@ def assert_no_personal_data(results: list[list], *texts: str) -> None:
             assert t not in e
 
 
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory) -> tuple[Path, ssl.SSLContext]:
+    """A self-signed certificate for 127.0.0.1 (its PEM file, for SSL_CERT_FILE) and a server context with it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "siyu test")])
+    now = dt.datetime.now(dt.UTC)
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(ski, critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
+            .sign(key, hashes.SHA256()))
+    where = tmp_path_factory.mktemp("tls")
+    (where / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (where / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                      serialization.NoEncryption()))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(where / "cert.pem", where / "key.pem")
+    return where / "cert.pem", ctx
+
+
+def test_the_retry_policy_backs_off_exponentially_and_returns_the_last_outcome():
+    from siyu.reach.channels.base import Attempt
+
+    waits: list[float] = []
+    outcomes = iter([Attempt("m1", "failed", retryable=True, error="HTTP 503")] * 9)
+    last = Retrying(**retrying(4, 0.5, sleep=waits.append))(lambda: next(outcomes))
+    assert (last.status, last.error) == ("failed", "HTTP 503") and waits == [0.5, 1.0, 2.0]
+    assert Retrying(**retrying(4, 0.5, sleep=waits.append))(lambda: None) is None and len(waits) == 3
+
+
 # --------------------------------------------------------------------------------------------------- webhook
 
 
 class Receiver:
     """A local webhook receiver that checks signatures and can be told to fail."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, idle_timeout: float | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.lock = threading.Lock()
         self.seen: list[dict] = []  # one per request: key, signature_ok, body, headers
+        self.peers: set[tuple] = set()  # client addresses: one per connection
+        self.close_each = False  # answer with "Connection: close"
         self.fail_first = 0  # answer 500 to this many requests first
         self.reject: set[str] = set()  # message ids always answered 400
         self.slow: dict[str, int] = {}  # message id -> requests to answer too late
@@ -70,15 +116,17 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = idle_timeout  # an idle keep-alive connection is closed after this long
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
                 key = self.headers.get("Idempotency-Key")
                 good = hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
                 with receiver.lock:
+                    receiver.peers.add(self.client_address)
                     receiver.seen.append({"key": key, "signature_ok": hmac.compare_digest(
                         good, self.headers.get("X-Siyu-Signature", "")), "raw": raw,
-                        "type": self.headers.get("Content-Type"), "body": json.loads(raw)})
+                        "type": self.headers.get("Content-Type"), "body": json.loads(raw), "path": self.path})
                     if receiver.fail_first > 0:
                         receiver.fail_first -= 1
                         code = 500
@@ -94,6 +142,8 @@ class Receiver:
                     code = 200
                 self.send_response(code)
                 self.send_header("Content-Length", "2")
+                if receiver.close_each:
+                    self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(b"ok")
 
@@ -107,7 +157,9 @@ class Receiver:
                 pass
 
         self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.server.server_address[1]}/hook?shop=1"
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
@@ -157,6 +209,7 @@ def test_webhook_signs_the_raw_body_and_sends_the_payload_keys(receiver, secret)
     for r in receiver.seen:
         assert r["signature_ok"]
         assert r["type"] == "application/json"
+        assert r["path"] == "/hook?shop=1"
         assert set(r["body"]) == {"message_id", "campaign_id", "user_id", "channel", "variant", "content",
                                   "scheduled_at"}
         assert r["body"]["message_id"] == r["key"]
@@ -196,7 +249,7 @@ def test_webhook_retries_a_timeout_with_the_same_idempotency_key(receiver, secre
     receiver.slow = {"m1": 1}
     receiver.sleep_s = 0.6
     (attempts,) = webhook_send(hook(receiver.url, secret, timeout_s=0.2), [msg(1, channel="webhook")])
-    assert [(a.status, a.retryable, a.error) for a in attempts] == [("failed", True, "ReadTimeout"),
+    assert [(a.status, a.retryable, a.error) for a in attempts] == [("failed", True, "TimeoutError"),
                                                                    ("sent", False, None)]
     assert receiver.keys() == ["m1", "m1"]
 
@@ -204,7 +257,8 @@ def test_webhook_retries_a_timeout_with_the_same_idempotency_key(receiver, secre
 def test_webhook_receiver_down_costs_one_message_retries_the_rest_are_not_attempted(secret):
     url = f"http://127.0.0.1:{free_port()}/hook"
     out = webhook_send(hook(url, secret, concurrency=1), [msg(i, channel="webhook") for i in range(5)])
-    assert [(a.status, a.retryable, a.error) for a in out[0]] == [("failed", True, "connect: ConnectError")] * 3
+    assert [(a.status, a.retryable, a.error) for a in out[0]] == [
+        ("failed", True, "connect: ConnectionRefusedError")] * 3
     assert out[1:] == [[], [], [], []]
 
 
@@ -220,8 +274,10 @@ def test_webhook_errors_name_the_status_only(receiver, secret):
 def test_webhook_settings_are_checked_when_the_adapter_opens(receiver, secret, monkeypatch):
     with pytest.raises(ConfigError, match=r"^\[reach.webhook\] url is not set$"):
         WebhookChannel(hook(None, secret), workspace_dir=Path("."), channel="webhook")
-    with pytest.raises(ConfigError, match="not an http"):
-        WebhookChannel(hook("ftp://example.com/x", secret), workspace_dir=Path("."), channel="webhook")
+    for bad in ("ftp://example.com/x", "http:///no-host", "http://127.0.0.1:99999/x", "http://127.0.0.1:x/",
+                "https://example.com/a b", "example.com/hook"):
+        with pytest.raises(ConfigError, match="not an http"):
+            WebhookChannel(hook(bad, secret), workspace_dir=Path("."), channel="webhook")
     monkeypatch.delenv(secret)
     with pytest.raises(ConfigError, match="SIYU_TEST_HOOK_SECRET is not set") as e:
         open_adapter("webhook", hook(receiver.url, secret), workspace_dir=Path("."))
@@ -230,6 +286,79 @@ def test_webhook_settings_are_checked_when_the_adapter_opens(receiver, secret, m
     with pytest.raises(ConfigError, match="SIYU_TEST_HOOK_SECRET"):
         WebhookChannel(hook(receiver.url, secret), workspace_dir=Path("."), channel="webhook")
     assert receiver.keys() == []
+
+
+def test_webhook_default_concurrency_is_8_and_connections_live_until_close(receiver, secret):
+    assert ReachWebhookSettings().concurrency == 8
+    ch = open_adapter("webhook", hook(receiver.url, secret, concurrency=3), workspace_dir=Path("."))
+    try:
+        for k in range(3):  # three batches over the same keep-alive connections, one per worker thread
+            out = ch.send([msg(f"{k}-{i}", channel="webhook") for i in range(20)])
+            assert [[a.status for a in x] for x in out] == [["sent"]] * 20
+        assert len(receiver.keys()) == 60 and 1 <= len(receiver.peers) <= 3
+        assert any(t.name.startswith("siyu-webhook") for t in threading.enumerate())
+    finally:
+        ch.close()
+    assert not any(t.name.startswith("siyu-webhook") for t in threading.enumerate())
+    assert ch.send([msg("again", channel="webhook")])[0][0].ok  # usable after close: a new pool
+    ch.close()
+
+
+@pytest.mark.parametrize("noticed", [True, False], ids=["noticed-before-reuse", "noticed-on-send"])
+def test_webhook_reconnects_when_the_receiver_closed_an_idle_connection(secret, monkeypatch, noticed):
+    if not noticed:  # the race: the connection closes after the check, so the request itself fails on it
+        monkeypatch.setattr("siyu.reach.channels.webhook._closed_by_peer", lambda sock: False)
+    r = Receiver(idle_timeout=0.2)
+    ch = open_adapter("webhook", hook(r.url, secret, concurrency=2, retries=1), workspace_dir=Path("."))
+    try:
+        assert all(x[0].ok for x in ch.send([msg(i, channel="webhook") for i in range(6)]))
+        time.sleep(0.6)  # every idle connection is closed by the receiver
+        out = ch.send([msg(i, channel="webhook") for i in range(6, 12)])
+        assert [[(a.status, a.error) for a in x] for x in out] == [[("sent", None)]] * 6  # no attempt spent
+        assert sorted(r.keys()) == sorted(f"m{i}" for i in range(12))
+    finally:
+        ch.close()
+        r.stop()
+
+
+def test_webhook_follows_connection_close_with_a_new_connection(receiver, secret):
+    receiver.close_each = True
+    out = webhook_send(hook(receiver.url, secret, concurrency=2), [msg(i, channel="webhook") for i in range(6)])
+    assert [[a.status for a in x] for x in out] == [["sent"]] * 6
+    assert len(receiver.peers) == 6
+
+
+def test_webhook_message_id_that_cannot_be_a_header_fails_for_good(receiver, secret):
+    out = webhook_send(hook(receiver.url, secret, concurrency=1),
+                       [msg("1\r\nX-Injected: 1", channel="webhook"), msg(2, channel="webhook"),
+                        msg("号", channel="webhook")])
+    assert [(a.status, a.retryable, a.error) for a in out[0]] == [("failed", False, "message id not usable as a header")]
+    assert [a.status for a in out[1]] == ["sent"] and receiver.keys() == ["m2"]
+    assert [(a.status, a.retryable) for a in out[2]] == [("failed", False)]
+
+
+def test_webhook_percent_encodes_a_non_ascii_path(receiver, secret):
+    out = webhook_send(hook(receiver.url.replace("/hook", "/钩子"), secret), [msg(1, channel="webhook")])
+    assert out[0][0].ok and receiver.seen[0]["path"] == "/%E9%92%A9%E5%AD%90?shop=1"
+
+
+def test_webhook_over_https_verifies_the_certificate(tls, secret, monkeypatch):
+    cert, ctx = tls
+    r = Receiver(tls=ctx)
+    try:
+        assert r.url.startswith("https://")
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust the test certificate
+        out = webhook_send(hook(r.url, secret), [msg(i, channel="webhook") for i in range(3)])
+        assert [[a.status for a in x] for x in out] == [["sent"]] * 3
+        assert all(x["signature_ok"] for x in r.seen)
+        monkeypatch.delenv("SSL_CERT_FILE")  # the system's trust store: a self-signed certificate is refused
+        out = webhook_send(hook(r.url, secret, retries=1, concurrency=1), [msg(4, channel="webhook"),
+                                                                          msg(5, channel="webhook")])
+        assert [(a.status, a.retryable, a.error) for a in out[0]] == [
+            ("failed", True, "connect: SSLCertVerificationError")]
+        assert out[1] == [] and len(r.keys()) == 3
+    finally:
+        r.stop()
 
 
 # ----------------------------------------------------------------------------------------------------- email
@@ -351,6 +480,29 @@ def test_email_server_down_costs_one_message_retries_the_rest_are_not_attempted(
         ("failed", True, "connect: ConnectionRefusedError")] * 3
     assert out[1:] == [[], []]
     assert_no_personal_data(out, ADDRESS, CONTENT)
+
+
+def test_email_starttls_verifies_the_certificate_and_never_falls_back_to_plain_text(smtp, tls, monkeypatch):
+    cert, ctx = tls
+    box, port = Mailbox(), free_port()
+    ctl = Controller(box, hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True)
+    ctl.start()
+    try:
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust the test certificate
+        out = email_send(mail(port, starttls=True), [msg(1)])
+        assert [a.status for a in out[0]] == ["sent"] and len(box.received) == 1
+        monkeypatch.delenv("SSL_CERT_FILE")  # a self-signed certificate the system does not trust
+        out = email_send(mail(port, starttls=True, retries=1), [msg(2), msg(3)])
+        assert [(a.status, a.retryable, a.error) for a in out[0]] == [
+            ("failed", True, "connect: SSLCertVerificationError")]
+        assert out[1] == [] and len(box.received) == 1
+        out = email_send(mail(port, starttls=False), [msg(4)])  # the server insists on STARTTLS
+        assert [(a.status, a.retryable, a.error) for a in out[0]] == [("failed", False, "SMTP 530")]
+    finally:
+        ctl.stop()
+    out = email_send(mail(smtp.port, starttls=True, retries=1), [msg(5)])  # a server without STARTTLS
+    assert [(a.status, a.retryable, a.error) for a in out[0]] == [("failed", True, "connect: SMTPNotSupportedError")]
+    assert smtp.received == [] and len(box.received) == 1
 
 
 def test_email_logs_in_with_the_password_from_the_environment(monkeypatch):

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from tenacity import retry_if_result, stop_after_attempt, wait_exponential
+
 from siyu._exceptions import ConfigError
 
-__all__ = ["ADAPTERS", "Attempt", "Channel", "OutMessage", "open_adapter"]
+__all__ = ["ADAPTERS", "Attempt", "Channel", "OutMessage", "open_adapter", "retrying"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,18 @@ class Channel(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+
+def retrying(retries: int, backoff_s: float, **kw: Any) -> dict[str, Any]:
+    """Tenacity arguments of the channels' retry policy (``tenacity.Retrying(**retrying(...))``).
+
+    Up to ``retries`` attempts while the outcome is a retryable failed :class:`Attempt`, waiting ``backoff_s`` ×
+    2^(n-1) after attempt n; the last outcome is returned, not raised. An outcome of ``None`` (not attempted)
+    stops at once. ``kw`` overrides or adds tenacity arguments (``sleep=`` in tests, ...).
+    """
+    return {"stop": stop_after_attempt(retries), "wait": wait_exponential(multiplier=backoff_s, min=0),
+            "retry": retry_if_result(lambda a: a is not None and not a.ok and a.retryable),
+            "retry_error_callback": lambda state: state.outcome.result(), **kw}
 
 
 #: adapter name -> "module:Class"; each class is built as ``Class(settings, workspace_dir=..., channel=...)``

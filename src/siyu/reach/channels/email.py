@@ -28,10 +28,10 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
-from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
+from tenacity import Retrying
 
 from siyu._exceptions import ConfigError
-from siyu.reach.channels.base import Attempt, OutMessage
+from siyu.reach.channels.base import Attempt, OutMessage, retrying
 
 __all__ = ["EmailChannel"]
 
@@ -43,14 +43,6 @@ class _ConnectFailed(Exception):
 @functools.cache
 def _local_hostname() -> str:
     return socket.getfqdn()
-
-
-def retrying(retries: int, backoff_s: float, **kw: Any) -> dict[str, Any]:
-    """Tenacity arguments of the channels' retry policy: up to ``retries`` attempts while the outcome is a
-    retryable failure, waiting ``backoff_s`` × 2^(n-1) after attempt n; the last outcome is returned, not raised."""
-    return {"stop": stop_after_attempt(retries), "wait": wait_exponential(multiplier=backoff_s, min=0),
-            "retry": retry_if_result(lambda a: a is not None and not a.ok and a.retryable),
-            "retry_error_callback": lambda state: state.outcome.result(), **kw}
 
 
 class EmailChannel:

@@ -85,7 +85,7 @@ class ExportChannel:
         for (campaign, variant), idx in groups.items():
             msgs = [batch[i] for i in idx]
             try:
-                self._write(campaign, variant, msgs, now)
+                self._write_package(campaign, variant, msgs, now)
                 attempt = {"status": "exported"}
             except OSError as e:
                 attempt = {"status": "failed", "retryable": True, "error": f"export failed: {type(e).__name__}"}
@@ -111,7 +111,7 @@ class ExportChannel:
             raise ConfigError(f"[reach] export_dir: the package directory of a campaign escapes {root}")
         return where
 
-    def _write(self, campaign: str, variant: str, msgs: list[OutMessage], now: dt.datetime) -> None:
+    def _write_package(self, campaign: str, variant: str, msgs: list[OutMessage], now: dt.datetime) -> None:
         ids = [m.message_id for m in msgs]
         digest = hashlib.sha256("\n".join(sorted(ids)).encode("utf-8")).hexdigest()[:8]
         stem = f"{safe_name(self.channel)}-{safe_name(variant)}-{now:%Y%m%dT%H%M%S}-{digest}"
