@@ -21,9 +21,9 @@ Timed, each ``--repeat`` times, median reported (the plan replaces itself, so ev
   timed, nothing is written. Its planned count must equal siyu's (the script stops otherwise).
 
 Then the webhook: ``--webhook`` messages planned over the ``webhook`` channel and sent by :func:`siyu.reach.send`
-to :class:`siyu.reach.receiver.Receiver` on 127.0.0.1 (in this process: the receiver's threads share the two
-cores with the sender); messages per second of the whole send (checks, rendering, HTTP, the commits), and the
-receiver must have handled every message once.
+to :class:`siyu.reach.receiver.Receiver` on 127.0.0.1 in its own process (sharing the two cores with the
+sender); messages per second of the whole send (checks, rendering, HTTP, the commits), and the receiver must have
+handled every message once.
 """
 
 from __future__ import annotations
@@ -125,6 +125,16 @@ def pandas_plan(frames: dict, salt: str, cfg) -> tuple[int, int]:
     return int(len(chosen)), int(chosen.index.isin(full).sum())
 
 
+def _serve(conn, secret: str) -> None:
+    """Child process: run a Receiver, send its url, answer "count" with (handled, deliveries) until "stop"."""
+    from siyu.reach.receiver import Receiver
+
+    with Receiver(secret) as rx:
+        conn.send(rx.url)
+        while (cmd := conn.recv()) != "stop":
+            conn.send((len(rx.handled), rx.deliveries))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--users", type=int, default=1_000_000)
@@ -139,7 +149,6 @@ def main() -> None:
 
     from siyu import audiences
     from siyu.reach import plan, send
-    from siyu.reach.receiver import Receiver
     from siyu.reach.store import salt
     from siyu.workspace import Workspace
 
@@ -186,23 +195,34 @@ def main() -> None:
     secret = "bench-secret"
     os.environ["SIYU_BENCH_SECRET"] = secret
     rates = []
-    with Receiver(secret) as rx:
+    import multiprocessing as mp
+
+    parent, child = mp.get_context("spawn").Pipe()
+    proc = mp.get_context("spawn").Process(target=_serve, args=(child, secret), daemon=True)
+    proc.start()  # the receiver in its own process, as a merchant's endpoint would be
+    url = parent.recv()
+    try:
         settings = cfg.model_copy(update={"webhook": cfg.webhook.model_copy(
-            update={"url": rx.url, "secret_env": "SIYU_BENCH_SECRET"})})
+            update={"url": url, "secret_env": "SIYU_BENCH_SECRET"})})
         for r in range(min(args.repeat, 3)):
             cid = f"hook{r}"
             c = {**campaign(cid, ["webhook"]), "holdout": 0.0}
             p = plan(hook, c, AT)
-            before = len(rx.handled)
+            parent.send("count")
+            before = parent.recv()[0]
             t = time.perf_counter()
             out = send(hook, cid, AT, settings=settings)
             dt_s = time.perf_counter() - t
-            got = len(rx.handled) - before
+            parent.send("count")
+            got = parent.recv()[0] - before
             rates.append(out["sent"] / dt_s)
             print(f"webhook run {r + 1}: {out['sent']:,} sent in {dt_s:.2f} s = {rates[-1]:,.0f} msg/s; receiver "
                   f"handled {got:,} (planned {p['planned']:,})", flush=True)
             if got != out["sent"] or out["sent"] != p["planned"]:
                 raise SystemExit("the receiver did not handle every message once")
+    finally:
+        parent.send("stop")
+        proc.join(10)
     from machine import machine
 
     m = machine(("duckdb", "pandas", "pyarrow", "httpx"))
