@@ -3,29 +3,18 @@ bilingual labels and full counts, and the section renders it (or says how to pla
 
 from __future__ import annotations
 
-import csv
 import re
-from pathlib import Path
 
 import pytest
 from browser import browser_page
 
 from siyu.report import build_report, charts
 from siyu.report.sections.reach import reach_section
+from tests.reach.conftest import EVERYONE, write_csv
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 SI = re.compile(r"^[+−-]?¥?\d+(\.\d+)?\s*[kMGT]")
 AT = "2024-05-10 10:00"
-EVERYONE = {"any": [{"field": "is_member", "op": "=", "value": True},
-                    {"not": {"field": "is_member", "op": "=", "value": True}}]}
-
-
-def _csv(path: Path, header: list[str], rows: list[tuple]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +26,10 @@ def reach_ws(tmp_path_factory):
     d = tmp_path_factory.mktemp("reach-report")
     users = [f"u{i:03d}" for i in range(120)]
     ws = Workspace.init(d / "ws")
-    ws.ingest("users", _csv(d / "users.csv", ["user_id", "city_tier"], [(u, "一线") for u in users]))
-    ws.ingest("orders", _csv(d / "orders.csv", ["order_id", "user_id", "paid_at", "amount"],
+    ws.ingest("users", write_csv(d / "users.csv", ["user_id", "city_tier"], [(u, "一线") for u in users]))
+    ws.ingest("orders", write_csv(d / "orders.csv", ["order_id", "user_id", "paid_at", "amount"],
                              [(f"o{u}", u, "2024-05-01 10:00", 10) for u in users]))
-    ws.ingest("consents", _csv(d / "consents.csv", ["user_id", "channel", "purpose", "status", "ts"],
+    ws.ingest("consents", write_csv(d / "consents.csv", ["user_id", "channel", "purpose", "status", "ts"],
                                [(u, "all", "marketing", "granted", "2024-01-01 10:00") for u in users[:100]]))
     base = {"audience": EVERYONE, "send_until": "2024-05-12 20:00", "content": {"plain": "春季回购礼"}}
     reach.plan(ws, {**base, "id": "spring", "channels": ["push"], "send_from": AT, "holdout": 0.2}, AT)

@@ -3,7 +3,6 @@ the outbox and consent; scopes, tenancy, paging and no personal data in any answ
 
 from __future__ import annotations
 
-import csv
 import re
 import shutil
 import time
@@ -15,6 +14,7 @@ import pytest
 from siyu import Workspace
 from siyu.server.app import create_app
 from siyu.server.keys import KeyStore
+from tests.reach.conftest import EVERYONE, write_csv
 
 from .conftest import live_server
 
@@ -22,8 +22,6 @@ pytestmark = pytest.mark.xdist_group("server-reach")
 
 AT = "2024-05-10 10:00"
 #: everyone with an order: members and non-members
-EVERYONE = {"any": [{"field": "is_member", "op": "=", "value": True},
-                    {"not": {"field": "is_member", "op": "=", "value": True}}]}
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|\d{3}\*{4}\d{4}")
 OUTBOX_COLUMNS = {"message_id", "campaign_id", "user_id", "channel", "status", "scheduled_at", "sent_at", "attempts"}
 
@@ -35,14 +33,6 @@ def campaign(**kw) -> dict:
     return {**base, **kw}
 
 
-def _csv(path: Path, header: list[str], rows: list[tuple]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
-
-
 def _tenant(root: Path, name: str, n: int) -> Workspace:
     """``n`` users with a phone and an email, one order each on 2024-05-01; four in five granted marketing on every
     channel (the consents table, loaded like any contract table), one of those withdrew later."""
@@ -50,14 +40,14 @@ def _tenant(root: Path, name: str, n: int) -> Workspace:
     files.mkdir()
     users = [f"{name}{i:04d}" for i in range(n)]
     ws = Workspace.init(root / name)
-    ws.ingest("users", _csv(files / "users.csv", ["user_id", "phone", "email", "city_tier"],
+    ws.ingest("users", write_csv(files / "users.csv", ["user_id", "phone", "email", "city_tier"],
                             [(u, f"138{i:08d}", f"{u}@example.com", "一线") for i, u in enumerate(users)]))
-    ws.ingest("orders", _csv(files / "orders.csv", ["order_id", "user_id", "paid_at", "amount"],
+    ws.ingest("orders", write_csv(files / "orders.csv", ["order_id", "user_id", "paid_at", "amount"],
                              [(f"o{u}", u, "2024-05-01 10:00", 10) for u in users]))
     granted = users[: n * 4 // 5]
     rows = [(u, "all", "marketing", "granted", "2024-01-01 10:00", "register", "v1") for u in granted]
     rows.append((granted[0], "all", "marketing", "withdrawn", "2024-03-01 10:00", "SMS reply TD", "v1"))
-    ws.ingest("consents", _csv(files / "consents.csv",
+    ws.ingest("consents", write_csv(files / "consents.csv",
                                ["user_id", "channel", "purpose", "status", "ts", "source", "text_version"], rows))
     return ws
 
