@@ -22,14 +22,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic import ValidationError as PydanticValidationError
 
 from siyu._exceptions import ConfigError
+from siyu._toml import load_toml_model
 from siyu.contract.schema import REACH_CHANNELS
 
 __all__ = ["ID_RULE", "Campaign", "Content", "load_campaign", "parse_at"]
@@ -154,13 +153,6 @@ class Campaign(_Strict):
         return self.model_dump(mode="json")
 
 
-def _loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(file)"
-
-
 def load_campaign(source: str | Path | dict[str, Any]) -> Campaign:
     """Read and validate a campaign: a TOML file's path, or the parsed mapping.
 
@@ -170,19 +162,4 @@ def load_campaign(source: str | Path | dict[str, Any]) -> Campaign:
         Naming the file and each bad key (``channels: unknown channel 'fax'``), or when the file cannot be read
         or is not TOML.
     """
-    if isinstance(source, dict):
-        data, where = source, "campaign"
-    else:
-        path = Path(source)
-        where = str(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the campaign file ({exc.strerror})") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        return Campaign.model_validate(data)
-    except PydanticValidationError as exc:
-        msgs = "; ".join(f"{_loc(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
-        raise ConfigError(f"{where}: {msgs}") from None
+    return load_toml_model(source, Campaign, "campaign file" if not isinstance(source, dict) else "campaign")
