@@ -98,6 +98,18 @@ def _rfm() -> dict[str, tuple[str, str]]:
     return RFM_GROUPS
 
 
+def _tier(ws: Any, as_of: Any) -> tuple[str, dict[str, Any]]:
+    from siyu.loyalty.fields import tier_source
+
+    return tier_source(ws, as_of)
+
+
+def _points(ws: Any, as_of: Any) -> tuple[str, dict[str, Any]]:
+    from siyu.loyalty.fields import points_source
+
+    return points_source(ws, as_of)
+
+
 FIELDS: dict[str, AudienceField] = {}
 
 
@@ -128,7 +140,10 @@ for _f in (
                   labels=_rfm),
     AudienceField("is_fan", "boolean", "follows the store at T"),
     AudienceField("is_member", "boolean", "holds a membership at T"),
-    AudienceField("tier", "string", "membership tier at T, as loaded (null for non-members)"),
+    AudienceField("tier", "string", "membership tier at T: the loyalty program's once `siyu loyalty run` has stored "
+                  "one, else as loaded (null for non-members and members below the first tier)", source=_tier),
+    AudienceField("points_balance", "number", "spendable points balance at T from the points ledger (null without "
+                  "entries)", source=_points),
     AudienceField("city_tier", "string", "city tier from the user profile"),
     AudienceField("gender", "string", "gender from the user profile"),
     AudienceField("age_band", "string", "age band from the user profile"),
