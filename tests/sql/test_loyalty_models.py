@@ -84,3 +84,41 @@ def test_tier_changes_list_filters_dates_inclusive_and_user(conn):
         ("a", D(2024, 2, 1), "upgrade"), ("b", D(2024, 2, 1), "upgrade"), ("a", D(2024, 3, 1), "review")]
     rows = run_model(conn, "tier_changes_list", date_from=D(2024, 1, 1), date_to=D(2024, 12, 31), user="a")
     assert [r["to_tier"] for r in rows] == ["金卡", "银卡", None]
+
+
+def test_loyalty_tier_at_is_the_last_change_on_or_before_the_date_and_drops_no_tier(conn):
+    conn.executemany("INSERT INTO tier_changes VALUES (?, ?, ?, ?, ?)", [
+        ("a", D(2024, 2, 1), None, "银卡", "upgrade"),
+        ("a", D(2024, 3, 1), "银卡", "金卡", "upgrade"),
+        ("b", D(2024, 2, 1), None, "金卡", "upgrade"),
+        ("b", D(2024, 4, 1), "金卡", None, "left"),
+        ("c", D(2024, 3, 1), "金卡", "银卡", "review"),
+        ("c", D(2024, 3, 1), "银卡", "金卡", "upgrade"),      # same day: review first, then upgrade wins
+        ("d", D(2024, 6, 1), None, "银卡", "upgrade"),        # after the date
+    ])
+    rows = run_model(conn, "loyalty_tier_at", as_of=D(2024, 3, 1))
+    assert sorted((r["user_id"], r["tier"]) for r in rows) == [("a", "金卡"), ("b", "金卡"), ("c", "金卡")]
+    rows = run_model(conn, "loyalty_tier_at", as_of=D(2024, 4, 1))
+    assert sorted((r["user_id"], r["tier"]) for r in rows) == [("a", "金卡"), ("c", "金卡")]  # b left
+
+
+def test_membership_tier_at_is_the_loaded_tier_of_the_latest_active_row(conn):
+    conn.executemany("INSERT INTO memberships (user_id, joined_at, left_at, tier) VALUES (?, ?, ?, ?)", [
+        ("a", T(2024, 1, 1), None, "V1"), ("a", T(2024, 2, 1), None, "V2"),
+        ("b", T(2024, 1, 1), T(2024, 3, 1), "V3"),          # left on the date: not a member
+        ("c", T(2024, 3, 2), None, "V1"),                   # joins after the date
+    ])
+    rows = run_model(conn, "membership_tier_at", as_of=D(2024, 3, 1))
+    assert rows == [{"user_id": "a", "tier": "V2"}]
+
+
+def test_loyalty_points_at_sums_entries_dated_on_or_before_the_date(conn):
+    conn.executemany("INSERT INTO points_ledger (entry_id, user_id, date, kind, points, qualifying, recorded_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)", [
+                         ("earn:o1", "a", D(2024, 1, 5), "earn", 300, 300, T(2024, 1, 6)),
+                         ("refund:o1:1", "a", D(2024, 1, 5), "refund", -100, -100, T(2024, 2, 6)),
+                         ("adj:r1", "a", D(2024, 3, 2), "redeem", -150, 0, T(2024, 3, 2)),
+                         ("earn:o2", "b", D(2024, 3, 1), "earn", 80, 80, T(2024, 3, 2)),
+                     ])
+    rows = run_model(conn, "loyalty_points_at", as_of=D(2024, 3, 1))
+    assert sorted((r["user_id"], r["points_balance"]) for r in rows) == [("a", 200.0), ("b", 80.0)]

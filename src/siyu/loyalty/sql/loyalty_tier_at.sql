@@ -5,12 +5,9 @@
 -- columns: user_id VARCHAR, tier VARCHAR
 -- source: docs/loyalty.md §Audiences: the to_tier of the user's last stored tier change on or before $as_of; NULL
 -- source: tiers (below the first threshold, or after leaving) are not listed
-SELECT user_id, tier FROM (
-    SELECT user_id, arg_max(to_tier, date) AS tier
-    FROM (SELECT user_id, date, to_tier,
-                 row_number() OVER (PARTITION BY user_id, date ORDER BY CASE reason WHEN 'left' THEN 0
-                                    WHEN 'review' THEN 1 ELSE 2 END DESC) AS rn
-          FROM tier_changes WHERE date <= CAST($as_of AS DATE))
-    WHERE rn = 1
-    GROUP BY user_id
-) WHERE tier IS NOT NULL
+SELECT user_id, to_tier AS tier
+FROM (SELECT user_id, to_tier,
+             row_number() OVER (PARTITION BY user_id ORDER BY date DESC, CASE reason WHEN 'left' THEN 0
+                                WHEN 'review' THEN 1 ELSE 2 END DESC) AS rn
+      FROM tier_changes WHERE date <= CAST($as_of AS DATE))
+WHERE rn = 1 AND to_tier IS NOT NULL
