@@ -34,7 +34,7 @@ CONFIG_FILE = "siyu.toml"
 #: results siyu stores that hold user ids (table -> column); ``forget`` anonymises them like the contract tables
 DERIVED_USER_COLUMNS = {"pool_transitions": "user_id", "clv_predictions": "customer_id",
                         "audience_members": "user_id", "outbox": "user_id", "reach_suppressions": "user_id",
-                        "campaign_assignments": "user_id"}
+                        "campaign_assignments": "user_id", "tier_changes": "user_id", "points_ledger": "user_id"}
 #: stored payloads about a user that ``forget`` erases outright (table -> columns): the content of their messages
 ERASED_PAYLOADS = {"outbox": ("content",)}
 DEFAULT_WORKSPACE = "siyu-workspace"

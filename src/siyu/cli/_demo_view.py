@@ -36,6 +36,7 @@ def print_demo(console: Console, res: dict[str, Any]) -> None:
     _print_assets(console, res["snapshot"])
     _print_audiences(console, res["snapshot"].get("audiences") or [])
     _print_reach(console, res["snapshot"].get("reach") or [], res["snapshot"].get("demo_reach"))
+    _print_loyalty(console, res["snapshot"].get("demo_loyalty"))
     console.print(Panel(f"报告 Report: [bold]{escape(str(res['report']))}[/]\n工作区 Workspace: "
                         f"{escape(str(res['workspace']))}", title="siyu demo", border_style="green"))
 
@@ -141,3 +142,15 @@ def _print_gain(console: Console, a: dict[str, Any]) -> None:
 def _num(v: Any, spec: str = ".0f") -> str:
     return "–" if v is None else format(v, spec)
 
+
+
+def _print_loyalty(console: Console, run: dict[str, Any] | None) -> None:
+    """The demo program's members per tier and changes per reason."""
+    if not run:
+        return
+    reasons = {"upgrade": "升级 upgrades", "review": "定级降级 review downgrades", "left": "退会 left"}
+    rows = [(tier or "无等级 no tier", f"{n:,}") for tier, n in run["by_tier"].items()]
+    rows += [(reasons[k], f"{n:,}") for k, n in run["changes"].items()]
+    show(RowTable(("会员等级 tier / 变更 changes", "人数 count"), rows, numeric=(False, True),
+                  title=f"会员计划 {run['program']} at {run['as_of']} ({run['members']:,} members)"), out=console)
+    note(f"program file: {run['file']} — siyu loyalty members --program {run['file']} --as-of {run['as_of']}")

@@ -3,8 +3,9 @@
 The demo exercises the real path a merchant takes: files are written in the contract's format, loaded
 with :meth:`Workspace.ingest` (validated, transactional), the results audiences use are stored (pool
 transitions, CLV predictions), three example audiences are saved (:data:`DEMO_AUDIENCES`), two campaigns are
-planned and sent (:data:`siyu.reach.demo.DEMO_CAMPAIGNS`: a 人群包 export and a webhook to a local receiver), and
-the snapshot is computed once; the adapter (``siyu demo``) prints it and writes the report from it.
+planned and sent (:data:`siyu.reach.demo.DEMO_CAMPAIGNS`: a 人群包 export and a webhook to a local receiver), a
+tier program is run (:data:`siyu.loyalty.demo.DEMO_PROGRAM`, written to ``loyalty.toml``), and the snapshot
+is computed once; the adapter (``siyu demo``) prints it and writes the report from it.
 """
 
 from __future__ import annotations
@@ -92,8 +93,13 @@ def run_demo(workspace: str | Path | None = None, *, users: int = DEMO_DEFAULTS[
     from siyu.reach.demo import run_demo_reach
 
     reach = run_demo_reach(ws, t, seed)
+    step("loyalty", 0.84)
+    from siyu.loyalty.demo import run_demo_loyalty
+
+    loyalty = run_demo_loyalty(ws, t)
     snap = compute_snapshot(ws, t, progress=lambda name, frac: step(name, 0.85 + 0.10 * frac))
     snap["clv"] = clv
     snap["demo_reach"] = reach
+    snap["demo_loyalty"] = loyalty
     step("done", 1.0)
     return {"workspace": ws.path, "loads": loads, "summary": snap["summary"], "snapshot": snap, "truth": truth}
