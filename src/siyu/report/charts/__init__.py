@@ -15,8 +15,8 @@ Conventions a merchant reads at a glance:
   never on the flows.
 
 Like the rest of :mod:`siyu.report`, this package computes nothing from the store: it only draws.
-The charts are grouped by capability (``store``, ``health``, ``assets``, ``clv``, ``reach``) over a shared ``_base``;
-every chart is importable from here.
+The charts are grouped by capability (``store``, ``health``, ``assets``, ``clv``, ``reach``, ``loyalty``) over a
+shared ``_base``; every chart is importable from here.
 """
 
 from __future__ import annotations
@@ -60,6 +60,12 @@ from siyu.report.charts.health import (
     link_funnel,
     link_multiples,
 )
+from siyu.report.charts.loyalty import (
+    CHANGE_REASONS,
+    loyalty_changes,
+    loyalty_tiers,
+    tier_label,
+)
 from siyu.report.charts.reach import (
     REACH_STEPS,
     SUPPRESSION_STEPS,
@@ -77,12 +83,13 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 __all__ = [
-    "CHANNEL_GROUP_COLORS", "CHANNEL_GROUP_LABELS", "CHANNEL_LABELS", "CHARTS", "COUNT_AXIS", "HANDBOOK_MULTIPLES",
-    "INDICATOR_COLORS", "MONEY_AXIS", "POOL_COLORS", "REACH_STEPS", "STAGE_COLORS", "SUPPRESSION_STEPS",
+    "CHANGE_REASONS", "CHANNEL_GROUP_COLORS", "CHANNEL_GROUP_LABELS", "CHANNEL_LABELS", "CHARTS", "COUNT_AXIS",
+    "HANDBOOK_MULTIPLES", "INDICATOR_COLORS", "MONEY_AXIS", "POOL_COLORS", "REACH_STEPS", "STAGE_COLORS", "SUPPRESSION_STEPS",
     "aipl_flow", "aipl_funnel", "audience_mix",
     "channel_groups", "channel_label", "channels", "clv_conditional", "clv_distribution", "clv_palive", "clv_tracking", "count",
     "daily_gmv", "fast", "gain_indicators", "gain_radar", "gain_trend", "grow_new_old", "grow_waterfall",
-    "link_funnel", "link_multiples", "money", "monthly_gmv", "pool_flow", "pools", "reach_funnel", "reach_step_label",
+    "link_funnel", "link_multiples", "loyalty_changes", "loyalty_tiers", "money", "monthly_gmv", "pool_flow", "pools",
+    "reach_funnel", "reach_step_label", "tier_label",
 ]
 
 #: report ``<div>`` id -> (snapshot key, chart function): what the report and the console draw
@@ -109,4 +116,6 @@ CHARTS: dict[str, tuple[str, Callable[[Any], go.Figure]]] = {
     "chart-channel-groups": ("summary", channel_groups),
     "chart-channels": ("summary", channels),
     "chart-reach-funnel": ("reach", reach_funnel),
+    "chart-loyalty-tiers": ("loyalty", loyalty_tiers),
+    "chart-loyalty-changes": ("loyalty", loyalty_changes),
 }
