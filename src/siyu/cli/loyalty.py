@@ -62,6 +62,50 @@ def changes_cmd(ctx: typer.Context,
                   "reason": "原因 Reason"})
 
 
+@loyalty_app.command("adjust")
+def adjust_cmd(ctx: typer.Context,
+               file: Annotated[Path, typer.Argument(help="Adjustments file (.csv, .jsonl, .parquet): adjustment_id, "
+                                                         "user_id, date, kind (redeem|adjust), points, reason.")],
+               fmt: FormatOpt = Fmt.table) -> None:
+    """Record redemptions 兑换 and manual adjustments 人工调整 in the points ledger (all rows or none)."""
+    from siyu.loyalty.points import load_adjustments
+
+    res = load_adjustments(workspace(ctx), file)
+    if fmt is not Fmt.table:
+        return emit(res if fmt is Fmt.json else [res], fmt)
+    emit([{"item": "读取 rows read", "count": res["rows"]}, {"item": "新增 added", "count": res["added"]},
+          {"item": "已记录 already recorded", "count": res["unchanged"]},
+          {"item": "积分变动 points", "count": res["points"]}], fmt,
+         title=f"积分调整 Adjustments {res['file']}", headers={"item": "项目 Item", "count": "数量 Count"})
+
+
+@loyalty_app.command("points")
+def points_cmd(ctx: typer.Context, user: Annotated[str, typer.Argument(help="The user id.")],
+               as_of: Annotated[Optional[str], typer.Option(
+                   "--as-of", help="Balance at this date YYYY-MM-DD. \\[default: every entry]")] = None,
+               fmt: FormatOpt = Fmt.table) -> None:
+    """A user's points balance 积分余额 and their ledger entries (with the running balance)."""
+    from siyu.cli._render import bilingual
+    from siyu.loyalty.points import KINDS, REASONS, balance
+
+    res = balance(workspace(ctx), user, as_of)
+    cols = ["date", "kind", "points", "balance", "qualifying", "reason", "source_id", "expires_on", "entry_id"]
+    if fmt is Fmt.json:
+        return emit(res, fmt)
+    if fmt is Fmt.csv:
+        return emit([{"user_id": res["user_id"], **{c: e[c] for c in cols}} for e in res["entries"]], fmt,
+                    columns=["user_id", *cols])
+    rows = [{**e, "kind": bilingual(*KINDS.get(e["kind"], (e["kind"], ""))),
+             "reason": bilingual(*REASONS[e["reason"]]) if e["reason"] in REASONS else e["reason"]}
+            for e in res["entries"]]
+    at = res["as_of"].isoformat() if res["as_of"] else "所有记录 every entry"
+    emit(rows, fmt, title=f"积分 Points of {user} ({at})", columns=cols,
+         headers={"date": "日期 Date", "kind": "类型 Kind", "points": "积分 Points", "balance": "余额 Balance",
+                  "qualifying": "定级积分 Qualifying", "reason": "原因 Reason", "source_id": "来源 Source",
+                  "expires_on": "过期日 Expires on", "entry_id": "记录 Entry"})
+    note(f"可用积分 Spendable balance: {res['points']:,}; 定级积分 qualifying points: {res['qualifying']:,}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``loyalty`` to the root app."""
     app.add_typer(loyalty_app, name="loyalty")
