@@ -117,7 +117,7 @@ def main() -> None:
           f"({dict(res['changes'])}); members at {AS_OF}: {res['members']:,} {res['by_tier']}")
     print(f"points posted by the first run: {posted[0]}; by the last: {posted[-1]}")
     for k, v in times.items():
-        extra = " (first run: %.2f s)" % v[0] if k == "run" else ""
+        extra = f" (first run: {v[0]:.2f} s)" if k == "run" else ""
         print(f"{k:>9}: median {statistics.median(v):.2f} s over {len(v)} runs "
               f"(min {min(v):.2f}, max {max(v):.2f}){extra}")
 
@@ -129,7 +129,7 @@ def main() -> None:
     some = ws.query(f"SELECT user_id FROM memberships ORDER BY user_id LIMIT {k}").column("user_id").to_pylist()
     orders = [(r["order_id"], r["user_id"], r["paid_at"], r["amount"], r["refund_amount"]) for r in ws.query(
         "SELECT order_id, user_id, paid_at, amount, refund_amount FROM orders WHERE user_id IN "
-        f"(SELECT unnest(?::VARCHAR[]))", [some]).to_pylist()]
+        "(SELECT unnest(?::VARCHAR[]))", [some]).to_pylist()]
     mem = [(r["user_id"], r["joined_at"], r["left_at"]) for r in ws.query(
         "SELECT user_id, joined_at, left_at FROM memberships WHERE user_id IN (SELECT unnest(?::VARCHAR[]))",
         [some]).to_pylist()]

@@ -81,7 +81,7 @@ def test_run_stores_the_history_and_changes_lists_it(tmp_path):
 
 
 def test_changes_before_any_run_and_bad_program_exit_clearly(tmp_path):
-    ws_dir, prog = setup(tmp_path)
+    ws_dir, _prog = setup(tmp_path)
     res = cli(ws_dir, "loyalty", "changes")
     assert res.returncode == 66 and "siyu loyalty run" in res.stdout + res.stderr
     bad = tmp_path / "bad.toml"

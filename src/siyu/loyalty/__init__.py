@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from siyu.loyalty.program import PointsRule, Program, Tier, load_program
-from siyu.loyalty.store import ensure_tables, have_tables, stored_program
+from siyu.loyalty.store import ensure_tables, stored_program
 from siyu.loyalty.tiers import REASONS, TierHistory, compute, history
 
 if TYPE_CHECKING:
@@ -54,7 +54,8 @@ def run(ws: Workspace, program: Program | str, as_of: dt.date | str | None = Non
         ``program``, ``as_of``, ``members``, ``by_tier`` (members per tier, ``""`` for no tier), ``changes``
         (count per reason) and ``points`` (what the posting added, see :func:`siyu.loyalty.points.post`).
     """
-    from siyu.engine.duckdb import registered, run as sql_run, transaction
+    from siyu.engine.duckdb import registered, transaction
+    from siyu.engine.duckdb import run as sql_run
     from siyu.loyalty import points
     from siyu.reach.store import now_local
 
