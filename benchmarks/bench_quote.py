@@ -183,8 +183,13 @@ def main() -> None:
     t0 = time.perf_counter()
     offers.quote(ws, *calls[0])
     cold = time.perf_counter() - t0
-    for c in calls:  # warm every (coupon, date) audience set
-        offers.quote(ws, *c)
+    from collections import Counter
+
+    seen: Counter = Counter()
+    for c in calls:  # warm every (coupon, date) audience set; count what the quotes did
+        q = offers.quote(ws, *c)
+        seen.update(f"{a['rule']}" for a in q["applied"])
+        seen.update(f"{r['rule']}:{r['reason']}" for r in q["rejected"])
     times = []
     for c in calls:
         t = time.perf_counter()
@@ -194,6 +199,7 @@ def main() -> None:
     p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
     print(f"quote warm over {len(times):,} calls, {args.users:,} users: median {statistics.median(times):.2f} ms, "
           f"p95 {p95:.2f} ms (cold first quote {cold * 1000:.0f} ms)")
+    print("rules over the calls: " + ", ".join(f"{k} {n}" for k, n in sorted(seen.items())))
     ws.close()
     if tmp is not None:
         tmp.cleanup()

@@ -108,3 +108,30 @@ def test_errors_scopes_and_tenancy(api):
     assert call(api, "GET", "a_write", "/a/offers").status_code == 403            # offers need the read scope
     assert call(api, "GET", "b_read", "/a/offers").status_code == 404             # another tenant's key
     assert call(api, "POST", "b_read", "/a/quote", json={"user": "gold", "sku": "S100"}).status_code == 404
+
+
+def test_generated_requests_never_get_a_server_error(api):
+    """Property-based (schemathesis, as tests/server/test_schema.py does for every route): whatever a client sends
+    to the offers routes of tenant a (offers loaded, a tier program stored), the answer is never a 500."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import not_a_server_error
+
+    url, keys, copy_a = api
+    schema = schemathesis.openapi.from_dict(create_app(copy_a.parent / "root").openapi()).include(
+        path_regex=r"/(offers|quote)$")
+    statuses = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @settings(max_examples=40, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy())
+        def run(case):
+            case.path_parameters["tenant"] = "a"
+            response = case.call(base_url=url, headers={"Authorization": f"Bearer {keys['a_read']}"}, timeout=60)
+            statuses.append(response.status_code)
+            case.validate_response(response, checks=[not_a_server_error])
+
+        run()
+    assert statuses and 500 not in statuses and any(s == 200 for s in statuses)
