@@ -154,3 +154,15 @@ def _print_loyalty(console: Console, run: dict[str, Any] | None) -> None:
     show(RowTable(("会员等级 tier / 变更 changes", "人数 count"), rows, numeric=(False, True),
                   title=f"会员计划 {run['program']} at {run['as_of']} ({run['members']:,} members)"), out=console)
     note(f"program file: {run['file']} — siyu loyalty members --program {run['file']} --as-of {run['as_of']}")
+    off = run.get("offers") or {}
+    q = off.get("quote")
+    if not q:
+        return
+    rows = [(f"✓ {r['rule']}", r["id"], f"−¥{r['amount']:,.2f}" if r["amount"] >= 0 else f"+¥{-r['amount']:,.2f}")
+            for r in q["applied"]]
+    rows += [(f"✗ {r['rule']}", r["id"], r["reason"]) for r in q["rejected"]]
+    show(RowTable(("规则 rule", "id", "金额 / 原因 amount / reason"), rows,
+                  title=f"报价 Quote: {off['user']} × {off['sku']} ×{off['qty']} at {off['at']} — list "
+                        f"¥{q['list_price']:,.2f}, pays ¥{q['price']:,.2f} (¥{q['unit_price']:,.2f} each)"), out=console)
+    note(f"offers file: {off['file']} — siyu quote --user {off['user']} --sku {off['sku']} --qty {off['qty']} "
+         f"--at \"{off['at']}\" --format json")

@@ -4,7 +4,8 @@ The demo exercises the real path a merchant takes: files are written in the cont
 with :meth:`Workspace.ingest` (validated, transactional), the results audiences use are stored (pool
 transitions, CLV predictions), three example audiences are saved (:data:`DEMO_AUDIENCES`), two campaigns are
 planned and sent (:data:`siyu.reach.demo.DEMO_CAMPAIGNS`: a 人群包 export and a webhook to a local receiver), a
-tier program is run (:data:`siyu.loyalty.demo.DEMO_PROGRAM`, written to ``loyalty.toml``), and the snapshot
+tier program is run (:data:`siyu.loyalty.demo.DEMO_PROGRAM`, written to ``loyalty.toml``), offers are loaded
+and one quote made (:mod:`siyu.offers.demo`), and the snapshot
 is computed once; the adapter (``siyu demo``) prints it and writes the report from it.
 """
 
@@ -97,6 +98,9 @@ def run_demo(workspace: str | Path | None = None, *, users: int = DEMO_DEFAULTS[
     from siyu.loyalty.demo import run_demo_loyalty
 
     loyalty = run_demo_loyalty(ws, t)
+    from siyu.offers.demo import run_demo_offers
+
+    loyalty["offers"] = run_demo_offers(ws, t)
     snap = compute_snapshot(ws, t, progress=lambda name, frac: step(name, 0.85 + 0.10 * frac))
     snap["clv"] = clv
     snap["demo_reach"] = reach
