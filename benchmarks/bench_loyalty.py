@@ -119,7 +119,7 @@ def main() -> None:
     for k, v in times.items():
         extra = f" (first run: {v[0]:.2f} s)" if k == "run" else ""
         print(f"{k:>9}: median {statistics.median(v):.2f} s over {len(v)} runs "
-              f"(min {min(v):.2f}, max {max(v):.2f}){extra}")
+              f"({', '.join(f'{x:.2f}' for x in v)}){extra}")
 
     # the tests' reference implementation, on the first members, for scale
     sys.path.insert(0, str(ROOT / "tests"))

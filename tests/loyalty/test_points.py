@@ -371,7 +371,7 @@ def test_balance_before_any_run_is_zero_and_creates_nothing(tmp_path):
 # -- the commands --------------------------------------------------------------------------------------------
 
 def cli(ws_path: Path, *args: str):
-    return CliRunner().invoke(app, ["--workspace", str(ws_path), "loyalty", *args], env={"COLUMNS": "400"})
+    return CliRunner().invoke(app, ["--workspace", str(ws_path), *args], env={"COLUMNS": "400"})
 
 
 def test_cli_adjust_and_points(tmp_path):
@@ -381,14 +381,14 @@ def test_cli_adjust_and_points(tmp_path):
     ws.close()
     f = write_csv(tmp_path / "redeem.csv", ADJ, [("r1", "u1", "2024-07-01", "redeem", "-120", "兑换 coupon"),
                                                   ("g1", "u1", "2024-07-02", "adjust", "10", "客服补偿 goodwill")])
-    res = cli(ws.path, "adjust", str(f), "--format", "json")
+    res = cli(ws.path, "loyalty", "adjust", str(f), "--format", "json")
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout) == {"file": str(f), "rows": 2, "added": 2, "unchanged": 0, "points": -110}
-    res = cli(ws.path, "adjust", str(f))                                   # again: a table, nothing added
+    res = cli(ws.path, "loyalty", "adjust", str(f))                                   # again: a table, nothing added
     assert res.exit_code == 0, res.output
     assert "积分调整 Adjustments" in res.stdout and "已记录 already recorded" in res.stdout
 
-    res = cli(ws.path, "points", "u1", "--format", "json")
+    res = cli(ws.path, "loyalty", "points", "u1", "--format", "json")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     # 300 + 20 − 120 + 10 = 210; qualifying 320
@@ -396,19 +396,19 @@ def test_cli_adjust_and_points(tmp_path):
     assert [(e["entry_id"], e["balance"]) for e in out["entries"]] == [
         ("earn:o1", 300), ("earn:o2", 320), ("adj:r1", 200), ("adj:g1", 210)]
 
-    res = cli(ws.path, "points", "u1", "--as-of", "2024-06-30", "--format", "csv")
+    res = cli(ws.path, "loyalty", "points", "u1", "--as-of", "2024-06-30", "--format", "csv")
     assert res.exit_code == 0, res.output
     rows = list(csv.DictReader(res.stdout.splitlines()))
     assert [(r["user_id"], r["date"], r["kind"], r["points"], r["balance"], r["expires_on"]) for r in rows] == [
         ("u1", "2024-05-01", "earn", "300", "300", "2026-01-01"), ("u1", "2024-06-01", "earn", "20", "320", "2026-01-01")]
 
-    res = cli(ws.path, "points", "u1")
+    res = cli(ws.path, "loyalty", "points", "u1")
     assert res.exit_code == 0, res.output
     for label in ("积分 Points of u1", "购物积分 earned", "兑换 redeemed", "人工调整 adjustment", "客服补偿 goodwill",
                   "可用积分 Spendable balance: 210"):
         assert label in res.stdout, label
 
     bad = write_csv(tmp_path / "bad.csv", ADJ, [("r2", "u1", "2024-07-03", "redeem", "-500", "兑换 coupon")])
-    res = cli(ws.path, "adjust", str(bad))
+    res = cli(ws.path, "loyalty", "adjust", str(bad))
     assert res.exit_code != 0 and isinstance(res.exception, ValidationError)
     assert (res.exception.row, res.exception.column) == (1, "points")

@@ -21,7 +21,7 @@ OFFERS = offers_toml(price_lists=[("金卡", "S100", 80), ("钻石", "S100", 50)
 
 
 def cli(ws, *args):
-    return CliRunner().invoke(app, ["--workspace", str(ws.path), *args])
+    return CliRunner().invoke(app, ["--workspace", str(ws.path), *args], env={"COLUMNS": "400"})
 
 
 def failed(res) -> tuple[int, str]:
