@@ -11,8 +11,9 @@ sku and category scopes, thresholds, per-user limits, a first-purchase gift, sta
 
 Timed: ``--quotes`` calls of :func:`siyu.offers.quote` on one workspace object, random users (known and unknown) and
 skus at moments in May 2024, after one untimed pass over the same (user, sku, moment) list, so each timed call is
-warm: the offers, the program and every audience's members are cached for the engine generation and only the point
-queries run. Prints the median and the 95th percentile in ms, and the cold first quote.
+warm: the offers, the program, the per-user lookups and every audience's members are cached for the engine
+generation, and a warm call reads nothing from the database. Prints the median and the 95th percentile in ms, and
+the cold first quote.
 """
 
 from __future__ import annotations
