@@ -44,3 +44,14 @@ def good_ws(workspace):
     for table, path in GOOD_FILES.items():
         workspace.ingest(table, path)
     return workspace
+
+
+def write_csv(path: Path, header: list[str], rows: list[tuple]) -> Path:
+    """Write a CSV file with ``header`` and ``rows`` (None written as an empty field); the tests' input files."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(["" if v is None else v for v in r] for r in rows)
+    return path

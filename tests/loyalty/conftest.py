@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from conftest import write_csv
+
 from siyu.workspace import Workspace
 
 #: the issue's growth-type program: 银卡 at ¥500 (95折), 金卡 at ¥2,000 kept at ¥1,500 (9折), monthly reviews
@@ -14,14 +16,6 @@ GROWTH = {"program": {"name": "成长型会员", "basis": "spend", "window_days"
                      "multiplier": 1.5}]}
 
 
-def write_csv(path: Path, header: list[str], rows: list[tuple]) -> Path:
-    import csv
-
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(["" if v is None else v for v in r] for r in rows)
-    return path
 
 
 def make_store(root: Path, orders: list[tuple], memberships: list[tuple], *, name: str = "ws") -> Workspace:

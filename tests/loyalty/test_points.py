@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import write_csv
 from typer.testing import CliRunner
 
 from siyu import loyalty
@@ -37,12 +38,6 @@ def flat(expire="end_of_next_year", points_per_yuan=1):
 
 # -- helpers (the loyalty conftest is not this file's; these are its own) ------------------------------------
 
-def write_csv(path: Path, header: list[str], rows: list[tuple]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(["" if v is None else v for v in r] for r in rows)
-    return path
 
 
 def orders(ws: Workspace, root: Path, rows: list[tuple]) -> None:

@@ -19,12 +19,12 @@ Users (the quote moment of most tests is ``AT`` = 2024-05-10 10:00):
 
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import write_csv
 
 from siyu import loyalty
 from siyu.workspace import Workspace
@@ -39,12 +39,6 @@ PRODUCTS = {"S100": ("面霜", "护肤", "100"), "S200": ("精华", "护肤", "2
 IS_MEMBER = {"field": "is_member", "op": "=", "value": True}
 
 
-def write_csv(path: Path, header: list[str], rows: list[tuple]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(["" if v is None else v for v in r] for r in rows)
-    return path
 
 
 def build_store(root: Path, *, program: bool = True) -> Path:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 
 import pytest
+from conftest import write_csv
 
 from siyu.workspace import Workspace
 
@@ -15,12 +15,6 @@ EVERYONE = {"any": [{"field": "is_member", "op": "=", "value": True},
                     {"not": {"field": "is_member", "op": "=", "value": True}}]}
 
 
-def write_csv(path: Path, header: list[str], rows: list[tuple]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 def make_store(root: Path, users: list[str], consents: list[tuple], *, emails: dict[str, str] | None = None,

@@ -13,3 +13,18 @@ def run_model(conn, name, **params):
     rows = [dict(zip(cols, r)) for r in cur.fetchall()]
     assert tuple(cols) == m.columns, "header columns must match the query's columns"
     return rows
+
+
+def contract_db(*ddl):
+    """An in-memory DuckDB with the contract tables and the capability tables of ``ddl`` (statements); a generator
+    for a fixture: ``yield from contract_db(*DDL)``."""
+    import duckdb
+
+    from siyu.contract.loader import create_schema
+
+    c = duckdb.connect()
+    create_schema(c)
+    for stmt in ddl:
+        c.execute(stmt)
+    yield c
+    c.close()

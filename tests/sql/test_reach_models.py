@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pytest
-from golden import run_model
+from golden import contract_db, run_model
 
-from siyu.contract.loader import create_schema
 from siyu.reach.store import DDL
 
 D = dt.datetime
@@ -17,12 +15,7 @@ D = dt.datetime
 
 @pytest.fixture
 def conn():
-    c = duckdb.connect()
-    create_schema(c)
-    for ddl in DDL:
-        c.execute(ddl)
-    yield c
-    c.close()
+    yield from contract_db(*DDL)
 
 
 def _consents(c, rows):
