@@ -34,7 +34,8 @@ CONFIG_FILE = "siyu.toml"
 #: results siyu stores that hold user ids (table -> column); ``forget`` anonymises them like the contract tables
 DERIVED_USER_COLUMNS = {"pool_transitions": "user_id", "clv_predictions": "customer_id",
                         "audience_members": "user_id", "outbox": "user_id", "reach_suppressions": "user_id",
-                        "campaign_assignments": "user_id", "tier_changes": "user_id", "points_ledger": "user_id"}
+                        "campaign_assignments": "user_id", "tier_changes": "user_id", "points_ledger": "user_id",
+                        "coupon_uses": "user_id"}
 #: stored payloads about a user that ``forget`` erases outright (table -> columns): the content of their messages
 ERASED_PAYLOADS = {"outbox": ("content",)}
 DEFAULT_WORKSPACE = "siyu-workspace"
@@ -258,7 +259,8 @@ class Workspace:
 
         The user's profile row is deleted; their orders, events, follows,
         memberships and messages — and the results siyu stored about them (pool transitions, CLV
-        predictions, audience snapshots, the outbox and reach events: ``DERIVED_USER_COLUMNS``) — keep their
+        predictions, audience snapshots, the outbox and reach events, tier changes, the points ledger, coupon
+        uses: ``DERIVED_USER_COLUMNS``) — keep their
         facts under a random anonymous id (``anon:<hex>``), so aggregates stay right while nothing links them
         back; the content of their messages in the outbox is erased (``ERASED_PAYLOADS``).
 

@@ -99,3 +99,10 @@ def test_uses_before_any_offers_are_refused_and_an_empty_file_too(ws, tmp_path):
     empty.write_text("", encoding="utf-8")
     with pytest.raises(ValidationError, match="empty file"):
         offers.load_uses(ws, empty)
+
+
+def test_forget_anonymises_coupon_uses(ready, tmp_path):
+    load_uses(ready, tmp_path, [("a", "gold", "o1", "2024-05-03 12:00"), ("b", "silver", "o2", "2024-05-03 12:00")])
+    ready.forget("gold")
+    users = [r[1] for r in stored(ready)]
+    assert "gold" not in users and "silver" in users and any(u.startswith("anon:") for u in users)
