@@ -7,6 +7,8 @@ Campaigns (:mod:`siyu.reach.campaign`), tier programs (:mod:`siyu.loyalty.progra
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,7 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from siyu._exceptions import ConfigError
 
-__all__ = ["error_location", "load_toml_model", "read_toml"]
+__all__ = ["error_location", "json_table", "load_toml_model", "local_timestamp", "read_toml"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -64,3 +66,32 @@ def load_toml_model(source: str | Path | dict[str, Any], model: type[M], what: s
         msgs = "; ".join((f"{error_location(e['loc'])}: " if e["loc"] else "")
                          + e["msg"].removeprefix("Value error, ") for e in exc.errors())
         raise ConfigError(f"{where}: {msgs}") from None
+
+
+def local_timestamp(v: Any) -> Any:
+    """A pydantic ``before`` validator's value for a local timestamp: a TOML local date-time, a date (its midnight),
+    or text ``YYYY-MM-DD HH:MM[:SS]``; a time zone is refused (times are the workspace's wall-clock time)."""
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:
+        raise ValueError("give local wall-clock time of the workspace without a zone")
+    if isinstance(v, str):
+        try:
+            out = dt.datetime.fromisoformat(v.strip())
+        except ValueError:
+            raise ValueError(f"not a local timestamp (YYYY-MM-DD HH:MM): {v!r}") from None
+        if out.tzinfo is not None:
+            raise ValueError("give local wall-clock time of the workspace without a zone")
+        return out
+    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+        return dt.datetime.combine(v, dt.time())
+    return v
+
+
+def json_table(v: Any) -> Any:
+    """A pydantic ``before`` validator's value for a key that takes a table: text starting with ``{`` is parsed as
+    JSON (an audience tree written as a string); anything else is returned as it is."""
+    if isinstance(v, str) and v.lstrip().startswith("{"):
+        try:
+            return json.loads(v)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+    return v

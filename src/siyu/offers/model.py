@@ -38,7 +38,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from siyu._toml import load_toml_model
+from siyu._toml import json_table, load_toml_model, local_timestamp
 from siyu.reach.campaign import ID_RULE
 
 __all__ = ["Coupon", "FollowDiscount", "Offers", "PriceListEntry", "load_offers"]
@@ -49,23 +49,6 @@ Money = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), decimal_places=2)]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _timestamp(v: Any) -> Any:
-    """A local timestamp from TOML: a local date-time, or text ``YYYY-MM-DD HH:MM[:SS]``."""
-    if isinstance(v, dt.datetime) and v.tzinfo is not None:
-        raise ValueError("give local wall-clock time of the workspace without a zone")
-    if isinstance(v, str):
-        try:
-            out = dt.datetime.fromisoformat(v.strip())
-        except ValueError:
-            raise ValueError(f"not a local timestamp (YYYY-MM-DD HH:MM): {v!r}") from None
-        if out.tzinfo is not None:
-            raise ValueError("give local wall-clock time of the workspace without a zone")
-        return out
-    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
-        return dt.datetime.combine(v, dt.time())
-    return v
 
 
 class PriceListEntry(_Strict):
@@ -102,7 +85,7 @@ class Coupon(_Strict):
     @field_validator("valid_from", "valid_to", mode="before")
     @classmethod
     def _ts(cls, v: Any) -> Any:
-        return _timestamp(v)
+        return local_timestamp(v)
 
     @field_validator("discount")
     @classmethod
@@ -121,11 +104,7 @@ class Coupon(_Strict):
     @field_validator("audience", mode="before")
     @classmethod
     def _audience(cls, v: Any) -> Any:
-        if isinstance(v, str) and v.lstrip().startswith("{"):
-            try:
-                v = json.loads(v)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+        v = json_table(v)
         if isinstance(v, dict):
             from siyu._exceptions import ConfigError
             from siyu.audiences.tree import validate

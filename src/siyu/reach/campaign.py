@@ -20,7 +20,6 @@ Rules: docs/reach.md §Campaigns. Errors name the file and the key (``channels: 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -28,7 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from siyu._exceptions import ConfigError
-from siyu._toml import load_toml_model
+from siyu._toml import json_table, load_toml_model, local_timestamp
 from siyu.contract.schema import REACH_CHANNELS
 
 __all__ = ["ID_RULE", "Campaign", "Content", "load_campaign", "parse_at"]
@@ -114,24 +113,12 @@ class Campaign(_Strict):
     @field_validator("send_from", "send_until", mode="before")
     @classmethod
     def _ts(cls, v: Any) -> Any:
-        if isinstance(v, dt.datetime) and v.tzinfo is not None:
-            raise ValueError("give local wall-clock time of the workspace without a zone")
-        if isinstance(v, str):
-            try:
-                return dt.datetime.fromisoformat(v.strip())
-            except ValueError:
-                raise ValueError(f"not a local timestamp (YYYY-MM-DD HH:MM): {v!r}") from None
-        return v
+        return local_timestamp(v)
 
     @field_validator("audience", mode="before")
     @classmethod
     def _audience(cls, v: Any) -> Any:
-        if isinstance(v, str) and v.lstrip().startswith("{"):
-            try:
-                return json.loads(v)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
-        return v
+        return json_table(v)
 
     @model_validator(mode="after")
     def _window(self) -> Campaign:
