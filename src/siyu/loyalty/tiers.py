@@ -113,7 +113,7 @@ def compute(program: Program, spells: pa.Table, purchases: pa.Table, as_of: dt.d
     p_units = pc.filter(purchases.column("units"), keep_rows).to_numpy(zero_copy_only=False).astype(np.int64)
 
     s = np.zeros(n, np.int64)
-    before = (p_day < 0) & (p_day + window > 0)
+    before = (p_day < 0) & (p_day + window >= 0)  # those leaving on day 0 too: their exit below cancels them
     np.add.at(s, p_ix[before], p_units[before])
 
     def by_day(day: np.ndarray, *cols: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
