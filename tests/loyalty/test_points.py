@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from siyu import loyalty
 from siyu._exceptions import ValidationError
 from siyu.cli import app
-from siyu.loyalty import points
+from siyu.loyalty import adjustments, points
 from siyu.workspace import Workspace
 
 D, T = dt.date, dt.datetime
@@ -55,7 +55,7 @@ def store(root: Path, order_rows: list[tuple], members: list[tuple], name: str =
 
 
 def adjust(ws: Workspace, root: Path, rows: list[tuple], name: str = "adj.csv", header: list[str] = ADJ) -> dict:
-    return points.load_adjustments(ws, write_csv(root / name, header, rows), now=NOW)
+    return adjustments.load_adjustments(ws, write_csv(root / name, header, rows), now=NOW)
 
 
 def ledger(ws: Workspace) -> dict[str, tuple]:
@@ -344,7 +344,7 @@ def test_adjustments_are_recorded_once_and_positive_ones_expire_like_purchases(t
     jl = tmp_path / "adj.jsonl"
     jl.write_text(json.dumps({"adjustment_id": "g2", "user_id": "u1", "date": "2024-09-04", "kind": "adjust",
                               "points": 25, "reason": "活动 event"}, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert points.load_adjustments(ws, jl, now=NOW)["added"] == 1
+    assert adjustments.load_adjustments(ws, jl, now=NOW)["added"] == 1
     # balance on 2024-12-31: 300 − 300 (expired) + 50 − 30 − 40 + 25 = 5; the debt of 20 was paid by g2
     assert points.balance(ws, "u1", "2024-12-31")["points"] == 5
     res = loyalty.run(ws, flat(expire=100), "2025-01-31", now=NOW)

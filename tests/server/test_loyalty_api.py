@@ -40,7 +40,7 @@ def loyalty_api(tmp_path_factory):
     """(base URL, keys by name, the server's tenants) over tenants ``a`` (the program run to 2024-06-30; u1 redeemed
     600 points on 06-25), ``b`` (the same store with user ids ``b…``, run) and ``c`` (the same store, never run)."""
     from siyu import loyalty
-    from siyu.loyalty.points import load_adjustments
+    from siyu.loyalty.adjustments import load_adjustments
 
     base = tmp_path_factory.mktemp("loyalty-server")
     root = base / "root"

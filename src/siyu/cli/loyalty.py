@@ -68,7 +68,7 @@ def adjust_cmd(ctx: typer.Context,
                                                          "user_id, date, kind (redeem|adjust), points, reason.")],
                fmt: FormatOpt = Fmt.table) -> None:
     """Record redemptions 兑换 and manual adjustments 人工调整 in the points ledger (all rows or none)."""
-    from siyu.loyalty.points import load_adjustments
+    from siyu.loyalty.adjustments import load_adjustments
 
     res = load_adjustments(workspace(ctx), file)
     if fmt is not Fmt.table:

@@ -63,15 +63,12 @@ def run(ws: Workspace, program: Program | str, as_of: dt.date | str | None = Non
     ensure_tables(ws)
     h = history(ws, prog, as_of)
     now = now or now_local(ws)
-    first = h.changes.column("date")
-    first_day = pa.compute.min(first).as_py() if h.changes.num_rows else None
 
     def write(conn: Any) -> dict[str, Any]:
         with transaction(conn):
             sql_run(conn, "DELETE FROM loyalty_runs")
-            sql_run(conn, "INSERT INTO loyalty_runs VALUES (?, ?, ?, ?, ?, ?)",
-                    [prog.name, prog.digest(), json.dumps(prog.definition(), ensure_ascii=False), h.as_of,
-                     first_day, now])
+            sql_run(conn, "INSERT INTO loyalty_runs VALUES (?, ?, ?, ?, ?)",
+                    [prog.name, prog.digest(), json.dumps(prog.definition(), ensure_ascii=False), h.as_of, now])
             sql_run(conn, "DELETE FROM tier_changes")
             with registered(conn, _tier_changes=h.changes):
                 sql_run(conn, "INSERT INTO tier_changes SELECT user_id, date, from_tier, to_tier, reason "
@@ -87,10 +84,12 @@ def tier_summary(h: TierHistory) -> dict[str, Any]:
     import numpy as np
 
     counts = np.bincount(h.tier[h.member], minlength=len(h.program.tiers) + 1)
-    reasons = h.changes.column("reason").to_pylist()
+    import pyarrow.compute as pc
+
+    reasons = {r["values"]: r["counts"] for r in pc.value_counts(h.changes.column("reason")).to_pylist()}
     return {"members": int(h.member.sum()),
             "by_tier": {"": int(counts[0]), **{t.name: int(counts[i + 1]) for i, t in enumerate(h.program.tiers)}},
-            "changes": {r: reasons.count(r) for r in REASONS}}
+            "changes": {r: reasons.get(r, 0) for r in REASONS}}
 
 
 def changes(ws: Workspace, date_from: dt.date | str | None = None, date_to: dt.date | str | None = None,

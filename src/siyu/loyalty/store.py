@@ -24,7 +24,7 @@ __all__ = ["DDL", "ensure_tables", "have_tables", "stored_program"]
 
 DDL = (
     ("CREATE TABLE IF NOT EXISTS loyalty_runs (program VARCHAR NOT NULL, digest VARCHAR NOT NULL, "
-     "definition VARCHAR NOT NULL, as_of DATE NOT NULL, first_day DATE, run_at TIMESTAMP NOT NULL)"),
+     "definition VARCHAR NOT NULL, as_of DATE NOT NULL, run_at TIMESTAMP NOT NULL)"),
     ("CREATE TABLE IF NOT EXISTS tier_changes (user_id VARCHAR NOT NULL, date DATE NOT NULL, from_tier VARCHAR, "
      "to_tier VARCHAR, reason VARCHAR NOT NULL)"),
     ("CREATE TABLE IF NOT EXISTS points_ledger (entry_id VARCHAR PRIMARY KEY, user_id VARCHAR NOT NULL, "
